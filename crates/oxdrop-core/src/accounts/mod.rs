@@ -1,0 +1,391 @@
+//! Accounts: a server, a user name and an API key kept in the OS keychain. Everything that is
+//! not secret (accounts without keys, the active one, the commit author, recent destinations)
+//! lives in `settings.json` in the OS config folder.
+
+pub mod keychain;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+pub use keychain::Keychain;
+
+use crate::client::OxenClient;
+use crate::error::{Error, ErrorCode, Result, describe_io_error};
+use crate::model::Author;
+use crate::names::{RemotePath, RepoRef};
+use crate::secret::ApiKey;
+use crate::server_url::ServerUrl;
+use crate::upload::journal::write_atomic;
+
+const FORMAT: u32 = 1;
+const RECENT_MAX: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Account {
+    /// `user@server`, or the server alone: also the keychain entry's name.
+    pub id: String,
+    pub server: ServerUrl,
+    /// The user's name (namespace) on the server; may be empty.
+    pub user: String,
+    /// A key is in the keychain (false for a keyless local server).
+    pub has_key: bool,
+    /// The user accepted plain http:// to another computer.
+    #[serde(default)]
+    pub insecure_ok: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Destination {
+    pub account_id: String,
+    pub repo: RepoRef,
+    pub branch: String,
+    pub dest: RemotePath,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Settings {
+    pub format: u32,
+    pub accounts: Vec<Account>,
+    pub active: Option<String>,
+    pub author: Option<Author>,
+    pub recent: Vec<Destination>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            format: FORMAT,
+            accounts: Vec::new(),
+            active: None,
+            author: None,
+            recent: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn active_account(&self) -> Option<&Account> {
+        let id = self.active.as_deref()?;
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    /// The account for a server: the active one if it is on that server, else the first.
+    pub fn account_for(&self, server: &ServerUrl) -> Option<&Account> {
+        self.active_account()
+            .filter(|a| &a.server == server)
+            .or_else(|| self.accounts.iter().find(|a| &a.server == server))
+    }
+
+    pub fn remember_destination(&mut self, d: Destination) {
+        self.recent.retain(|r| r != &d);
+        self.recent.insert(0, d);
+        self.recent.truncate(RECENT_MAX);
+    }
+}
+
+/// The settings file.
+#[derive(Debug, Clone)]
+pub struct SettingsStore {
+    path: PathBuf,
+}
+
+impl SettingsStore {
+    pub fn new(dir: &Path) -> SettingsStore {
+        SettingsStore {
+            path: dir.join("settings.json"),
+        }
+    }
+
+    /// In the OS config folder (or `$OXDROP_CONFIG_DIR`).
+    pub fn default_location() -> Result<SettingsStore> {
+        crate::paths::config_dir()
+            .map(|d| SettingsStore::new(&d))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::ConfigUnwritable,
+                    "This system has no configuration folder for OxDrop.",
+                )
+            })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the settings; a missing file is a fresh start. A damaged file is set aside (renamed)
+    /// rather than silently overwritten, and a fresh start is made.
+    pub fn load(&self) -> Settings {
+        let Ok(bytes) = std::fs::read(&self.path) else {
+            return Settings::default();
+        };
+        match serde_json::from_slice::<Settings>(&bytes) {
+            Ok(s) if s.format == FORMAT => s,
+            _ => {
+                let aside = self.path.with_extension(format!(
+                    "damaged-{}.json",
+                    crate::upload::journal::now_unix()
+                ));
+                tracing::warn!(path = %self.path.display(), aside = %aside.display(), "settings unreadable; set aside");
+                let _ = std::fs::rename(&self.path, aside);
+                Settings::default()
+            }
+        }
+    }
+
+    pub fn save(&self, settings: &Settings) -> Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let fail = |e: std::io::Error| {
+            Error::new(
+                ErrorCode::ConfigUnwritable,
+                format!(
+                    "OxDrop cannot save its settings in {}: {}. Free some space or fix the folder's permissions.",
+                    dir.display(),
+                    describe_io_error(&e)
+                ),
+            )
+            .retryable(false)
+            .with_detail(e.to_string())
+        };
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let bytes = serde_json::to_vec_pretty(settings).map_err(Error::internal)?;
+        write_atomic(&self.path, &bytes).map_err(fail)
+    }
+}
+
+/// What a user typed to sign in.
+#[derive(Debug, Deserialize, TS)]
+pub struct SignIn {
+    pub server: String,
+    #[serde(default)]
+    pub user: String,
+    /// The API key as typed; empty is allowed only for a server on this computer.
+    #[ts(type = "string")]
+    pub key: SecretText,
+    #[serde(default)]
+    pub accept_insecure: bool,
+}
+
+/// Key text on its way in from a form: never printed, never serialized back.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(text: impl Into<String>) -> SecretText {
+        SecretText(text.into())
+    }
+
+    pub fn into_key(self) -> Option<ApiKey> {
+        ApiKey::new(self.0)
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+pub fn account_id(server: &ServerUrl, user: &str) -> String {
+    let user = user.trim();
+    if user.is_empty() {
+        server.to_string()
+    } else {
+        format!("{user}@{server}")
+    }
+}
+
+/// Checks the server and the key, then stores the key in the keychain and the account in the
+/// settings. Nothing is stored when any step fails; a key the server rejects is never stored.
+pub async fn sign_in(store: &SettingsStore, keychain: &Keychain, form: SignIn) -> Result<Account> {
+    let server = ServerUrl::parse(&form.server)?;
+    server.check_secure(form.accept_insecure)?;
+    let user = form.user.trim().to_owned();
+    if !user.is_empty() {
+        crate::names::RepoRef::new(&user, "x").map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidName,
+                format!("'{user}' is not a user name: it must be one word without slashes."),
+            )
+        })?;
+    }
+    let key = form.key.into_key();
+    if key.is_none() && !server.is_loopback() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            "Enter your API key. You can create one in your account settings on the server.",
+        ));
+    }
+    let client = OxenClient::new(server.clone(), key.clone())?;
+    verify(&client).await?;
+
+    let id = account_id(&server, &user);
+    let account = Account {
+        id: id.clone(),
+        server,
+        user,
+        has_key: key.is_some(),
+        insecure_ok: form.accept_insecure,
+    };
+    let previous_key = keychain.get(&id).ok().flatten();
+    match &key {
+        Some(k) => keychain.set(&id, k)?,
+        None => keychain.delete(&id)?,
+    }
+    let mut settings = store.load();
+    settings.accounts.retain(|a| a.id != id);
+    settings.accounts.push(account.clone());
+    settings.active = Some(id.clone());
+    if let Err(e) = store.save(&settings) {
+        // Leave things as they were: no half-signed-in account.
+        let _ = match previous_key {
+            Some(k) => keychain.set(&id, &k),
+            None => keychain.delete(&id),
+        };
+        return Err(e);
+    }
+    Ok(account)
+}
+
+/// Is this an Oxen server, and does it take this key? A server that does not check keys (a
+/// bare oxen-server) accepts any; one behind an auth proxy, or the hub, answers 401/403.
+pub async fn verify(client: &OxenClient) -> Result<()> {
+    client.version().await?;
+    client.namespaces().await.map(|_| ())
+}
+
+/// Deletes the account's key from the keychain and forgets the account.
+pub fn sign_out(store: &SettingsStore, keychain: &Keychain, id: &str) -> Result<Settings> {
+    keychain.delete(id)?;
+    let mut settings = store.load();
+    settings.accounts.retain(|a| a.id != id);
+    settings.recent.retain(|d| d.account_id != id);
+    if settings.active.as_deref() == Some(id) {
+        settings.active = settings.accounts.first().map(|a| a.id.clone());
+    }
+    store.save(&settings)?;
+    Ok(settings)
+}
+
+/// Makes another signed-in account the active one.
+pub fn switch(store: &SettingsStore, id: &str) -> Result<Settings> {
+    let mut settings = store.load();
+    if !settings.accounts.iter().any(|a| a.id == id) {
+        return Err(Error::new(
+            ErrorCode::NotSignedIn,
+            "That account is not signed in any more.",
+        ));
+    }
+    settings.active = Some(id.to_owned());
+    store.save(&settings)?;
+    Ok(settings)
+}
+
+/// A client for an account, with its key from the keychain.
+pub fn client_for(keychain: &Keychain, account: &Account) -> Result<OxenClient> {
+    let key = if account.has_key {
+        Some(keychain.get(&account.id)?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::NotSignedIn,
+                format!(
+                    "The API key for {} is no longer in the keychain. Sign in again.",
+                    account.server
+                ),
+            )
+        })?)
+    } else {
+        None
+    };
+    OxenClient::new(account.server.clone(), key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(id: &str, server: &str) -> Account {
+        Account {
+            id: id.into(),
+            server: ServerUrl::parse(server).unwrap(),
+            user: String::new(),
+            has_key: true,
+            insecure_ok: false,
+        }
+    }
+
+    #[test]
+    fn settings_round_trip_and_damaged_files_are_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SettingsStore::new(dir.path());
+        assert_eq!(store.load(), Settings::default());
+        let mut s = Settings::default();
+        s.accounts.push(account("a@https://x.org", "https://x.org"));
+        s.active = Some("a@https://x.org".into());
+        store.save(&s).unwrap();
+        assert_eq!(store.load(), s);
+        std::fs::write(store.path(), b"{not json").unwrap();
+        assert_eq!(store.load(), Settings::default());
+        let aside = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains("damaged"))
+            .count();
+        assert_eq!(aside, 1, "the damaged file is kept for the user");
+    }
+
+    #[test]
+    fn unwritable_settings_are_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let store = SettingsStore::new(&blocker.join("oxdrop"));
+        let err = store.save(&Settings::default()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::ConfigUnwritable);
+        assert!(err.message.contains("cannot save its settings"));
+    }
+
+    #[test]
+    fn account_for_prefers_the_active_one() {
+        let mut s = Settings::default();
+        s.accounts.push(account("a@https://x.org", "https://x.org"));
+        s.accounts.push(account("b@https://x.org", "https://x.org"));
+        s.active = Some("b@https://x.org".into());
+        let server = ServerUrl::parse("https://x.org").unwrap();
+        assert_eq!(s.account_for(&server).unwrap().id, "b@https://x.org");
+        s.active = None;
+        assert_eq!(s.account_for(&server).unwrap().id, "a@https://x.org");
+    }
+
+    #[test]
+    fn recent_destinations_are_unique_and_bounded() {
+        let mut s = Settings::default();
+        let d = |n: usize| Destination {
+            account_id: "a".into(),
+            repo: RepoRef::new("ns", &format!("r{n}")).unwrap(),
+            branch: "main".into(),
+            dest: RemotePath::root(),
+        };
+        for n in 0..12 {
+            s.remember_destination(d(n));
+        }
+        s.remember_destination(d(5));
+        assert_eq!(s.recent.len(), RECENT_MAX);
+        assert_eq!(s.recent[0], d(5));
+        assert_eq!(s.recent.iter().filter(|r| **r == d(5)).count(), 1);
+    }
+
+    #[test]
+    fn ids_name_user_and_server() {
+        let server = ServerUrl::parse("hub.oxen.ai").unwrap();
+        assert_eq!(account_id(&server, " ada "), "ada@https://hub.oxen.ai");
+        assert_eq!(account_id(&server, ""), "https://hub.oxen.ai");
+    }
+
+    #[test]
+    fn secret_text_is_redacted() {
+        let t: SignIn = serde_json::from_str(r#"{"server":"x","key":"sk-1234567890"}"#).unwrap();
+        assert!(!format!("{t:?}").contains("sk-1234567890"));
+    }
+}

@@ -1,0 +1,211 @@
+//! The one error type of the core.
+//!
+//! Every failure the user can see becomes an [`Error`]: a stable [`ErrorCode`] the UI can act on, a
+//! message written for someone who never opens a terminal, and whether trying again may help. The
+//! HTTP status and the server's own text are kept for the log only; they never reach the message.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// What went wrong, as a stable identifier. The UI switches on these; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Reaching the server.
+    Unreachable,
+    Timeout,
+    Tls,
+    NotOxenServer,
+    UpgradeRequired,
+    InsecureUrl,
+    InvalidUrl,
+    Redirected,
+    // The account.
+    KeyRejected,
+    NotSignedIn,
+    KeychainUnavailable,
+    KeychainDenied,
+    // Things on the server.
+    NamespaceNotFound,
+    RepoNotFound,
+    BranchNotFound,
+    PathNotFound,
+    NotFound,
+    RepoExists,
+    BranchExists,
+    RepoEmpty,
+    // Input.
+    InvalidName,
+    InvalidPath,
+    InvalidInput,
+    // Uploads.
+    NothingChanged,
+    NothingToUpload,
+    BranchMoved,
+    FileChanged,
+    FileUnreadable,
+    Cancelled,
+    ResumeMismatch,
+    // The server's side.
+    ServerBusy,
+    ServerError,
+    BadResponse,
+    // This computer.
+    ConfigUnwritable,
+    LocalIo,
+    Internal,
+}
+
+/// A failure, in words the user can act on.
+#[derive(Debug, Clone, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    pub retryable: bool,
+    /// HTTP status, for the log.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub status: Option<u16>,
+    /// The server's text or the OS error, for the log. Never shown as the message.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub detail: Option<String>,
+    /// Seconds the server asked us to wait before retrying (429 Retry-After).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub retry_after: Option<u64>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            retryable: matches!(
+                code,
+                ErrorCode::Unreachable
+                    | ErrorCode::Timeout
+                    | ErrorCode::ServerBusy
+                    | ErrorCode::ServerError
+            ),
+            status: None,
+            detail: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn is(&self, code: ErrorCode) -> bool {
+        self.code == code
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Error::new(
+            ErrorCode::Internal,
+            "Something went wrong inside OxDrop. Please try again; if it keeps happening, \
+             send us the log file.",
+        )
+        .with_detail(detail.to_string())
+    }
+
+    pub fn cancelled() -> Self {
+        Error::new(
+            ErrorCode::Cancelled,
+            "The upload was cancelled. Nothing was committed.",
+        )
+    }
+
+    /// A local file or folder problem, naming the path.
+    pub fn local_io(what: &str, path: &std::path::Path, err: &std::io::Error) -> Self {
+        let reason = describe_io_error(err);
+        Error::new(
+            ErrorCode::LocalIo,
+            format!("Could not {what} {}: {reason}.", path.display()),
+        )
+        .with_detail(err.to_string())
+    }
+
+    /// One line for logs: code, status and detail, never a secret (the core never puts one here).
+    pub fn log_line(&self) -> String {
+        let mut line = format!("{:?}: {}", self.code, self.message);
+        if let Some(status) = self.status {
+            line.push_str(&format!(" [HTTP {status}]"));
+        }
+        if let Some(detail) = &self.detail {
+            line.push_str(&format!(" [{}]", truncate(detail, 500)));
+        }
+        line
+    }
+}
+
+/// The reason part of an I/O error, in plain words.
+pub fn describe_io_error(err: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind as K;
+    match err.kind() {
+        K::NotFound => "it no longer exists",
+        K::PermissionDenied => "you don't have permission to read it",
+        K::ReadOnlyFilesystem => "the disk is read-only",
+        K::StorageFull => "the disk is full",
+        K::IsADirectory => "it is a folder",
+        K::NotADirectory => "a part of its path is not a folder",
+        K::Interrupted | K::WouldBlock | K::TimedOut => "the disk did not answer in time",
+        K::InvalidFilename => "its name is not allowed here",
+        _ => "the system reported an error",
+    }
+}
+
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_code_message_retryable_only() {
+        let err = Error::new(ErrorCode::ServerBusy, "busy")
+            .with_status(429)
+            .with_detail("{\"raw\":\"json\"}");
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "server_busy", "message": "busy", "retryable": true})
+        );
+        assert!(err.log_line().contains("HTTP 429"));
+    }
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("ééé", 3), "é…");
+        assert_eq!(truncate("abc", 3), "abc");
+    }
+}

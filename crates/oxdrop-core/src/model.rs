@@ -1,0 +1,121 @@
+//! What the core hands to its callers (CLI, app, tests): small, stable, exported to TypeScript.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::client::wire;
+use crate::names::RemotePath;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+
+pub struct ServerInfo {
+    /// The oxen-server version, e.g. `0.65.2`.
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+
+pub struct RepoSummary {
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+
+pub struct RepoDetails {
+    pub namespace: String,
+    pub name: String,
+    /// No branch and no commit yet.
+    pub is_empty: bool,
+    pub size: u64,
+
+    pub branch_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+
+pub struct Branch {
+    pub name: String,
+    pub commit_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+
+pub struct Commit {
+    pub id: String,
+    pub message: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339.
+    pub timestamp: String,
+    pub parent_ids: Vec<String>,
+}
+
+impl From<wire::CommitJson> for Commit {
+    fn from(c: wire::CommitJson) -> Self {
+        Commit {
+            id: c.id,
+            message: c.message,
+            author: c.author,
+            email: c.email,
+            timestamp: c.timestamp,
+            parent_ids: c.parent_ids,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+
+pub struct DirEntry {
+    pub name: String,
+    /// Full path from the repository root.
+    pub path: RemotePath,
+    pub is_dir: bool,
+    pub size: u64,
+    /// XXH3-128 of the content (files only), lowercase hex without leading zeros.
+    pub hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+
+pub struct DirPage {
+    pub entries: Vec<DirEntry>,
+    pub page: u32,
+    pub total_pages: u32,
+    pub total_entries: u64,
+}
+
+/// The name and email recorded on commits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+
+pub struct Author {
+    pub name: String,
+    pub email: String,
+}
+
+impl Author {
+    pub fn check(&self) -> crate::Result<()> {
+        use crate::error::{Error, ErrorCode};
+        if self.name.trim().is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                "Commits need an author name. Enter your name in the author field.",
+            ));
+        }
+        let email = self.email.trim();
+        let plausible = email
+            .split_once('@')
+            .is_some_and(|(user, host)| !user.is_empty() && !host.is_empty());
+        if !plausible || email.contains(char::is_whitespace) {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "'{}' is not an email address. Commits need an author email such as \
+                     name@example.com.",
+                    self.email
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,24 @@
+//! Where OxDrop keeps its files: settings in the OS config folder, logs and upload journals in the
+//! OS data folder. `OXDROP_CONFIG_DIR` and `OXDROP_DATA_DIR` override both (tests, portable use).
+
+use std::path::PathBuf;
+
+/// `~/.config/oxdrop` on Linux, `~/Library/Application Support/oxdrop` on macOS,
+/// `%APPDATA%\oxdrop` on Windows.
+pub fn config_dir() -> Option<PathBuf> {
+    std::env::var_os("OXDROP_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::config_dir().map(|d| d.join("oxdrop")))
+}
+
+/// `~/.local/share/oxdrop` on Linux; the same folders as [`config_dir`] elsewhere.
+pub fn data_dir() -> Option<PathBuf> {
+    std::env::var_os("OXDROP_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("oxdrop")))
+}
+
+/// The log folder inside [`data_dir`].
+pub fn log_dir() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("logs"))
+}

@@ -1,0 +1,244 @@
+use std::os::unix::fs::symlink;
+
+use super::*;
+
+fn dest(p: &str) -> RemotePath {
+    RemotePath::parse(p).unwrap()
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn remotes(found: &[Candidate]) -> Vec<&str> {
+    let mut r: Vec<&str> = found.iter().map(|c| c.remote.as_str()).collect();
+    r.sort();
+    r
+}
+
+#[test]
+fn folders_keep_their_name_and_structure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    write(&photos.join("a.jpg"), b"a");
+    write(&photos.join("2024/b.jpg"), b"bb");
+    write(&photos.join("2024/ünï 日本.txt"), b"");
+    let loose = tmp.path().join("notes.md");
+    write(&loose, b"notes");
+    let (found, refused) = walk_sources(&[photos, loose], &dest("incoming"));
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_eq!(
+        remotes(&found),
+        vec![
+            "incoming/notes.md",
+            "incoming/photos/2024/b.jpg",
+            "incoming/photos/2024/ünï 日本.txt",
+            "incoming/photos/a.jpg",
+        ]
+    );
+    let empty = found
+        .iter()
+        .find(|c| c.remote.as_str().ends_with(".txt"))
+        .unwrap();
+    assert_eq!(empty.size, 0, "0-byte files are planned like any other");
+}
+
+#[test]
+fn symlinks_are_followed_but_loops_and_dangling_links_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    write(&root.join("real/file.txt"), b"x");
+    symlink(root.join("real/file.txt"), root.join("link-to-file")).unwrap();
+    symlink(&root, root.join("real/loop")).unwrap();
+    symlink(tmp.path().join("nowhere"), root.join("dangling")).unwrap();
+    symlink(root.join("self-a"), root.join("self-b")).unwrap();
+    symlink(root.join("self-b"), root.join("self-a")).unwrap();
+    let (found, refused) = walk_sources(&[root], &RemotePath::root());
+    assert_eq!(
+        remotes(&found),
+        vec!["root/link-to-file", "root/real/file.txt"]
+    );
+    let mut reasons: Vec<(String, RefusalReason)> = refused
+        .iter()
+        .map(|r| (r.remote.as_ref().unwrap().to_string(), r.reason))
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        vec![
+            ("root/dangling".into(), RefusalReason::BrokenLink),
+            ("root/real/loop".into(), RefusalReason::SymlinkLoop),
+            ("root/self-a".into(), RefusalReason::SymlinkLoop),
+            ("root/self-b".into(), RefusalReason::SymlinkLoop),
+        ]
+    );
+    assert!(refused.iter().all(|r| r.message.contains("Skipped")));
+}
+
+#[test]
+fn special_files_are_refused_with_their_kind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dir");
+    write(&dir.join("ok.txt"), b"ok");
+    let fifo = dir.join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _socket = std::os::unix::net::UnixListener::bind(dir.join("sock")).unwrap();
+    let (found, refused) = walk_sources(&[dir, PathBuf::from("/dev/null")], &RemotePath::root());
+    assert_eq!(remotes(&found), vec!["dir/ok.txt"]);
+    let messages: Vec<&str> = refused.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(refused.len(), 3, "{messages:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.reason == RefusalReason::SpecialFile)
+    );
+    assert!(messages.iter().any(|m| m.contains("a pipe (FIFO)")));
+    assert!(messages.iter().any(|m| m.contains("a socket")));
+    assert!(messages.iter().any(|m| m.contains("a device")));
+}
+
+#[test]
+fn names_that_cannot_live_in_a_repository_are_refused() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dir");
+    write(&dir.join(".oxen/config.toml"), b"x");
+    write(&dir.join("ok.txt"), b"x");
+    write(&dir.join(OsStr::from_bytes(b"latin1-\xe9t\xe9.txt")), b"x");
+    write(&dir.join("tab\tname.txt"), b"x");
+    let (found, refused) = walk_sources(&[dir], &RemotePath::root());
+    assert_eq!(remotes(&found), vec!["dir/ok.txt"]);
+    let mut reasons: Vec<RefusalReason> = refused.iter().map(|r| r.reason).collect();
+    reasons.sort_by_key(|r| format!("{r:?}"));
+    assert_eq!(
+        reasons,
+        vec![
+            RefusalReason::NameNotAllowed,
+            RefusalReason::NameNotAllowed,
+            RefusalReason::NameNotText
+        ]
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|r| r.message.contains("not valid text (UTF-8)"))
+    );
+    assert!(refused.iter().any(|r| r.message.contains(".oxen")));
+}
+
+#[test]
+fn missing_sources_are_refused_not_fatal() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("here.txt"), b"x");
+    let (found, refused) = walk_sources(
+        &[tmp.path().join("gone.txt"), tmp.path().join("here.txt")],
+        &RemotePath::root(),
+    );
+    assert_eq!(remotes(&found), vec!["here.txt"]);
+    assert_eq!(refused[0].reason, RefusalReason::Missing);
+    assert!(refused[0].message.contains("no longer exists"));
+}
+
+#[test]
+fn very_deep_folders_do_not_overflow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut path = tmp.path().join("deep");
+    for i in 0..300 {
+        path.push(format!("{}", i % 10));
+    }
+    write(&path.join("leaf.txt"), b"leaf");
+    let (found, refused) = walk_sources(&[tmp.path().join("deep")], &RemotePath::root());
+    assert!(refused.is_empty());
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].remote.segments().count(), 302);
+}
+
+fn cand(local: &str, remote: &str) -> Candidate {
+    Candidate {
+        local: local.into(),
+        remote: dest(remote),
+        size: 1,
+        mtime_ns: None,
+    }
+}
+
+#[test]
+fn duplicate_destinations_refuse_every_copy() {
+    let mut refused = Vec::new();
+    let kept = refuse_collisions(
+        vec![
+            cand("/a/x.txt", "x.txt"),
+            cand("/b/x.txt", "x.txt"),
+            cand("/c/y.txt", "y.txt"),
+        ],
+        &mut refused,
+    );
+    assert_eq!(remotes(&kept), vec!["y.txt"]);
+    assert_eq!(refused.len(), 2);
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.reason == RefusalReason::DuplicateDestination)
+    );
+    assert!(refused[0].message.contains("/a/x.txt") && refused[0].message.contains("/b/x.txt"));
+}
+
+#[test]
+fn a_file_where_another_file_needs_a_folder_is_refused() {
+    let mut refused = Vec::new();
+    let kept = refuse_collisions(
+        vec![cand("/x/data", "data"), cand("/y/data/a.csv", "data/a.csv")],
+        &mut refused,
+    );
+    assert_eq!(remotes(&kept), vec!["data/a.csv"]);
+    assert_eq!(refused[0].reason, RefusalReason::PathConflict);
+}
+
+fn pf(remote: &str, status: FileStatus) -> PlannedFile {
+    PlannedFile {
+        local: format!("/l/{remote}"),
+        remote: dest(remote),
+        size: 1,
+        status,
+        hash: None,
+        mtime_ns: None,
+    }
+}
+
+#[test]
+fn default_messages_describe_the_upload() {
+    let root = RemotePath::root();
+    assert_eq!(
+        default_message(&[pf("a.csv", FileStatus::New)], &root),
+        "Add a.csv"
+    );
+    assert_eq!(
+        default_message(&[pf("a.csv", FileStatus::Overwrite)], &root),
+        "Update a.csv"
+    );
+    let many = [
+        pf("img/photos/1.jpg", FileStatus::New),
+        pf("img/photos/2.jpg", FileStatus::New),
+        pf("img/notes.md", FileStatus::Overwrite),
+        pf("img/same.md", FileStatus::Unchanged),
+    ];
+    assert_eq!(
+        default_message(&many, &dest("img")),
+        "Add 3 files to img: photos, notes.md"
+    );
+    let wide: Vec<PlannedFile> = (0..6)
+        .map(|i| pf(&format!("f{i}.txt"), FileStatus::New))
+        .collect();
+    assert_eq!(
+        default_message(&wide, &root),
+        "Add 6 files: f0.txt, f1.txt and 4 more"
+    );
+}

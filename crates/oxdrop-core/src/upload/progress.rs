@@ -1,0 +1,301 @@
+//! Progress of an upload as events, throttled for a UI: counters are updated lock-free by the
+//! workers, and a ticker publishes a snapshot (with only the files whose state changed) at most
+//! every `interval`.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Checking files and opening the upload on the server.
+    Preparing,
+    Sending,
+    /// Everything is on the server; making the commit.
+    Committing,
+    /// Cleaning up after a cancel.
+    Cancelling,
+    Finished,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FileState {
+    Waiting,
+    /// Reading the file to compute its fingerprint (large files).
+    Hashing,
+    Sending,
+    /// On the server, waiting for the commit.
+    Sent,
+    /// Already on the branch with the same content.
+    Unchanged,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct FileUpdate {
+    /// Index into the plan's `files`.
+    pub index: u32,
+    pub state: FileState,
+    /// Why it failed, for `Failed`.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ProgressSnapshot {
+    pub phase: Phase,
+    pub files_done: u32,
+    pub files_total: u32,
+    pub files_failed: u32,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    /// Recent speed, averaged over the last few seconds.
+    pub bytes_per_sec: u64,
+    pub eta_secs: Option<u64>,
+    /// Files whose state changed since the previous snapshot.
+    pub files: Vec<FileUpdate>,
+    /// A passing condition worth showing, e.g. "Connection lost, retrying…".
+    pub notice: Option<String>,
+}
+
+/// Receives progress. Called from a background task; keep it quick.
+pub trait ProgressSink: Send + Sync {
+    fn progress(&self, snapshot: ProgressSnapshot);
+}
+
+impl<F: Fn(ProgressSnapshot) + Send + Sync> ProgressSink for F {
+    fn progress(&self, snapshot: ProgressSnapshot) {
+        self(snapshot)
+    }
+}
+
+/// Discards progress (scripts that only want the result).
+#[derive(Debug, Clone, Copy)]
+pub struct NoProgress;
+
+impl ProgressSink for NoProgress {
+    fn progress(&self, _: ProgressSnapshot) {}
+}
+
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    files_total: u32,
+    bytes_total: u64,
+    files_done: AtomicU32,
+    files_failed: AtomicU32,
+    bytes_done: AtomicU64,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    phase: Phase,
+    changed: BTreeMap<u32, FileUpdate>,
+    notice: Option<String>,
+    dirty: bool,
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl Tracker {
+    pub(crate) fn new(files_total: u32, bytes_total: u64) -> Arc<Tracker> {
+        Arc::new(Tracker {
+            files_total,
+            bytes_total,
+            files_done: AtomicU32::new(0),
+            files_failed: AtomicU32::new(0),
+            bytes_done: AtomicU64::new(0),
+            inner: Mutex::new(Inner {
+                phase: Phase::Preparing,
+                changed: BTreeMap::new(),
+                notice: None,
+                dirty: true,
+                samples: VecDeque::new(),
+            }),
+        })
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut inner)
+    }
+
+    pub(crate) fn phase(&self, phase: Phase) {
+        self.with(|i| {
+            i.phase = phase;
+            i.dirty = true;
+        });
+    }
+
+    pub(crate) fn notice(&self, notice: Option<String>) {
+        self.with(|i| {
+            if i.notice != notice {
+                i.notice = notice;
+                i.dirty = true;
+            }
+        });
+    }
+
+    pub(crate) fn file(&self, index: u32, state: FileState) {
+        self.file_with(index, state, None);
+    }
+
+    pub(crate) fn file_with(&self, index: u32, state: FileState, message: Option<String>) {
+        match state {
+            FileState::Sent | FileState::Unchanged => {
+                self.files_done.fetch_add(1, Ordering::Relaxed);
+            }
+            FileState::Failed => {
+                self.files_failed.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        self.with(|i| {
+            i.changed.insert(
+                index,
+                FileUpdate {
+                    index,
+                    state,
+                    message,
+                },
+            );
+            i.dirty = true;
+        });
+    }
+
+    pub(crate) fn add_bytes(&self, n: u64) {
+        self.bytes_done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Takes back bytes counted for an attempt that failed and will be sent again.
+    pub(crate) fn sub_bytes(&self, n: u64) {
+        let _ = self
+            .bytes_done
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(n))
+            });
+    }
+
+    pub(crate) fn bytes_done(&self) -> u64 {
+        self.bytes_done.load(Ordering::Relaxed)
+    }
+
+    /// A snapshot if anything changed since the last one (or always, when `force`).
+    pub(crate) fn snapshot(&self, force: bool) -> Option<ProgressSnapshot> {
+        let bytes_done = self.bytes_done().min(self.bytes_total);
+        let now = Instant::now();
+        self.with(|i| {
+            let moved = i.samples.back().is_none_or(|(_, b)| *b != bytes_done);
+            if !(force || i.dirty || moved) {
+                return None;
+            }
+            i.samples.push_back((now, bytes_done));
+            while i.samples.len() > 2
+                && i.samples
+                    .front()
+                    .is_some_and(|(t, _)| now.duration_since(*t) > Duration::from_secs(4))
+            {
+                i.samples.pop_front();
+            }
+            let bytes_per_sec = match (i.samples.front(), i.samples.back()) {
+                (Some((t0, b0)), Some((t1, b1))) if t1 > t0 => {
+                    let secs = t1.duration_since(*t0).as_secs_f64();
+                    if secs >= 0.2 {
+                        ((b1 - b0) as f64 / secs) as u64
+                    } else {
+                        0
+                    }
+                }
+                _ => 0,
+            };
+            let left = self.bytes_total.saturating_sub(bytes_done);
+            let eta_secs = (bytes_per_sec > 0 && i.phase == Phase::Sending)
+                .then(|| left.div_ceil(bytes_per_sec));
+            i.dirty = false;
+            Some(ProgressSnapshot {
+                phase: i.phase,
+                files_done: self.files_done.load(Ordering::Relaxed),
+                files_total: self.files_total,
+                files_failed: self.files_failed.load(Ordering::Relaxed),
+                bytes_done,
+                bytes_total: self.bytes_total,
+                bytes_per_sec,
+                eta_secs,
+                files: std::mem::take(&mut i.changed).into_values().collect(),
+                notice: i.notice.clone(),
+            })
+        })
+    }
+}
+
+/// Publishes snapshots every `interval` until dropped; a final one is sent by the engine.
+pub(crate) fn spawn_ticker(
+    tracker: Arc<Tracker>,
+    sink: Arc<dyn ProgressSink>,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Some(s) = tracker.snapshot(false) {
+                sink.progress(s);
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_carry_only_changes_and_skip_when_idle() {
+        let t = Tracker::new(3, 300);
+        let first = t.snapshot(false).unwrap();
+        assert_eq!(first.phase, Phase::Preparing);
+        assert!(first.files.is_empty());
+        assert!(t.snapshot(false).is_none(), "nothing changed");
+
+        t.phase(Phase::Sending);
+        t.file(0, FileState::Sending);
+        t.file(0, FileState::Sent);
+        t.file(1, FileState::Sending);
+        t.add_bytes(100);
+        let s = t.snapshot(false).unwrap();
+        assert_eq!(s.files.len(), 2, "one update per file, the latest");
+        assert_eq!(
+            s.files[0],
+            FileUpdate {
+                index: 0,
+                state: FileState::Sent,
+                message: None
+            }
+        );
+        assert_eq!((s.files_done, s.bytes_done), (1, 100));
+
+        t.sub_bytes(500);
+        assert_eq!(t.bytes_done(), 0, "never negative");
+        t.file_with(2, FileState::Failed, Some("gone".into()));
+        let s = t.snapshot(false).unwrap();
+        assert_eq!(s.files_failed, 1);
+        assert_eq!(s.files[0].message.as_deref(), Some("gone"));
+    }
+
+    #[test]
+    fn speed_and_eta_from_recent_samples() {
+        let t = Tracker::new(1, 10_000_000);
+        t.phase(Phase::Sending);
+        t.snapshot(true);
+        std::thread::sleep(Duration::from_millis(300));
+        t.add_bytes(3_000_000);
+        let s = t.snapshot(false).unwrap();
+        assert!(s.bytes_per_sec > 1_000_000, "{}", s.bytes_per_sec);
+        assert!(s.eta_secs.is_some());
+    }
+}

@@ -1,0 +1,85 @@
+//! Shortcuts for tests that upload: plan + upload in one call, and the expected remote → local
+//! pairs for the independent check.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use oxdrop_core::model::Author;
+use oxdrop_core::plan::{Plan, PlanRequest, make_plan};
+use oxdrop_core::upload::{self, ProgressSnapshot, Tuning, UploadOptions, UploadOutcome};
+use oxdrop_core::{OxenClient, RemotePath, RepoRef, Result};
+use tokio_util::sync::CancellationToken;
+
+pub fn author() -> Author {
+    Author {
+        name: "Test Author".into(),
+        email: "author@example.com".into(),
+    }
+}
+
+pub fn request(repo: &RepoRef, branch: &str, dest: &str, sources: &[PathBuf]) -> PlanRequest {
+    PlanRequest {
+        repo: repo.clone(),
+        branch: branch.into(),
+        dest: RemotePath::parse(dest).expect("dest"),
+        sources: sources.to_vec(),
+    }
+}
+
+pub fn options(message: &str) -> UploadOptions {
+    UploadOptions {
+        message: message.into(),
+        author: author(),
+        tuning: Tuning::default(),
+        journal_dir: None,
+    }
+}
+
+/// Every progress snapshot, for assertions.
+#[derive(Default, Debug)]
+pub struct Recorder(pub Mutex<Vec<ProgressSnapshot>>);
+
+impl upload::ProgressSink for Recorder {
+    fn progress(&self, s: ProgressSnapshot) {
+        self.0.lock().expect("recorder").push(s);
+    }
+}
+
+impl Recorder {
+    pub fn snapshots(&self) -> Vec<ProgressSnapshot> {
+        self.0.lock().expect("recorder").clone()
+    }
+}
+
+/// Plans and uploads `sources` to `dest` on `branch`.
+pub async fn upload_paths(
+    client: &OxenClient,
+    repo: &RepoRef,
+    branch: &str,
+    dest: &str,
+    sources: &[PathBuf],
+    message: &str,
+) -> Result<(Plan, UploadOutcome)> {
+    let req = request(repo, branch, dest, sources);
+    let plan = make_plan(client, &req).await?;
+    let outcome = upload::upload(
+        client,
+        &req,
+        &plan,
+        &options(message),
+        Arc::new(upload::NoProgress),
+        CancellationToken::new(),
+    )
+    .await?;
+    Ok((plan, outcome))
+}
+
+/// `(remote path, local path)` for files `rel` under `local_root`, uploaded below `remote_root`.
+pub fn pairs(remote_root: &str, local_root: &Path, rel: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    rel.iter()
+        .map(|r| {
+            let remote = Path::new(remote_root).join(r);
+            (remote.to_string_lossy().into_owned(), local_root.join(r))
+        })
+        .collect()
+}
