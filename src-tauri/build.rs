@@ -8,7 +8,34 @@ fn main() {
     .expect("tauri-build failed");
 }
 
-/// Kept in step with `commands::handler()` by a test in src/commands.rs.
+/// Kept in step with `commands!` by a test in src/commands/mod.rs.
 fn oxdrop_commands() -> &'static [&'static str] {
-    &["server_info"]
+    &[
+        "server_info",
+        "accounts_state",
+        "sign_in",
+        "sign_out",
+        "switch_account",
+        "set_author",
+        "list_namespaces",
+        "list_repos",
+        "repo_details",
+        "check_repo_name",
+        "create_repo",
+        "list_branches",
+        "create_branch",
+        "list_dir",
+        "pick_files",
+        "pick_folder",
+        "list_sources",
+        "remove_source",
+        "clear_sources",
+        "plan_upload",
+        "start_upload",
+        "cancel_upload",
+        "interrupted_uploads",
+        "resume_upload",
+        "discard_upload",
+        "open_commit",
+    ]
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ts_rs::TS;
+use ts_rs::TS as _;
 
 /// How the types are written: 64-bit integers as `number` (sizes and counts stay far below 2^53).
 pub fn config(dir: &Path) -> ts_rs::Config {
@@ -16,10 +16,12 @@ pub fn config(dir: &Path) -> ts_rs::Config {
 /// Writes every exported type (and what it references) into `dir`, one file per type, and the
 /// command table as `commands.ts`.
 pub fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
-    use oxdrop_core::{error, model};
     let cfg = config(dir);
-    error::Error::export_all(&cfg)?;
-    model::ServerInfo::export_all(&cfg)?;
+    crate::commands::export_types(&cfg)?;
+    // What travels outside command results: errors, progress events, the drop event.
+    oxdrop_core::Error::export_all(&cfg)?;
+    oxdrop_core::upload::ProgressSnapshot::export_all(&cfg)?;
+    crate::state::SourcesView::export_all(&cfg)?;
     std::fs::write(dir.join("commands.ts"), crate::commands::typescript())?;
     Ok(())
 }

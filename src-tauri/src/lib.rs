@@ -2,41 +2,120 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod state;
 
-use tauri::Manager;
+use oxdrop_core::ServerUrl;
+use oxdrop_core::accounts::{Keychain, SettingsStore};
+use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
-/// Shared state of the running app.
-pub struct AppState {
-    /// The server the window talks to. (Accounts replace this in a later step.)
-    pub server: Option<oxdrop_core::ServerUrl>,
-}
+use crate::state::AppState;
+
+/// Event sent to the page when the OS drop added files (payload: `SourcesView`).
+pub const SOURCES_CHANGED: &str = "oxdrop://sources-changed";
+/// Event sent while files are dragged over the window (payload: `bool`, hovering or not).
+pub const DRAG_HOVER: &str = "oxdrop://drag-hover";
 
 pub fn run() {
-    init_logging();
-    let server = std::env::var("OXDROP_SERVER")
-        .ok()
-        .and_then(|s| oxdrop_core::ServerUrl::parse(&s).ok());
-    tauri::Builder::default()
-        .manage(AppState { server })
-        .invoke_handler(commands::handler())
-        .setup(|app| {
-            if let Some(window) = app.get_webview_window("main") {
-                tracing::info!(label = window.label(), "window ready");
-            }
-            Ok(())
-        })
-        .run(tauri::generate_context!())
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the app could not start");
+    let _log_guard = init_logging();
+    let state = match app_state() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("OxDrop cannot start: {}", e.message);
             std::process::exit(1);
-        });
+        }
+    };
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .manage(state)
+        .invoke_handler(commands::handler())
+        .on_window_event(on_window_event)
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the app stopped with an error");
+        std::process::exit(1);
+    }
 }
 
-fn init_logging() {
+fn app_state() -> Result<AppState, oxdrop_core::Error> {
+    let settings = SettingsStore::default_location()?;
+    let journal_dir = oxdrop_core::upload::journal::default_dir().ok_or_else(|| {
+        oxdrop_core::Error::new(
+            oxdrop_core::ErrorCode::LocalIo,
+            "This system has no data folder for OxDrop.",
+        )
+    })?;
+    let sandbox = std::env::var("OXDROP_SANDBOX_URL")
+        .ok()
+        .and_then(|s| ServerUrl::parse(&s).ok())
+        .filter(ServerUrl::is_loopback);
+    Ok(AppState::new(
+        settings,
+        Keychain::default_service(),
+        journal_dir,
+        sandbox,
+    ))
+}
+
+/// Files dropped from the OS arrive here, from the window system, never from the page: only
+/// these paths (and the dialogs') may be read. Events the page emits itself, such as a forged
+/// `tauri://drag-drop`, never reach this handler.
+fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
+    let WindowEvent::DragDrop(drag) = event else {
+        return;
+    };
+    match drag {
+        DragDropEvent::Enter { .. } | DragDropEvent::Over { .. } => {
+            let _ = window.emit_to(window.label(), DRAG_HOVER, true);
+        }
+        DragDropEvent::Leave => {
+            let _ = window.emit_to(window.label(), DRAG_HOVER, false);
+        }
+        DragDropEvent::Drop { paths, .. } => {
+            let _ = window.emit_to(window.label(), DRAG_HOVER, false);
+            tracing::info!(count = paths.len(), "files dropped");
+            let view = window
+                .state::<AppState>()
+                .add_sources(paths.iter().cloned());
+            let _ = window.emit_to(window.label(), SOURCES_CHANGED, view);
+        }
+        _ => {}
+    }
+}
+
+/// Logs go to stderr and to a daily file in the data folder (kept a week). The API key is never
+/// logged: it only exists inside `ApiKey`, which prints as `<redacted>`.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("OXDROP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let (file, guard) = match oxdrop_core::paths::log_dir().and_then(|dir| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .max_log_files(7)
+            .filename_prefix("oxdrop")
+            .filename_suffix("log")
+            .build(dir)
+            .ok()
+    }) {
+        Some(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            (
+                Some(
+                    tracing_subscriber::fmt::layer()
+                        .with_ansi(false)
+                        .with_writer(writer),
+                ),
+                Some(guard),
+            )
+        }
+        None => (None, None),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(file)
         .try_init();
+    guard
 }

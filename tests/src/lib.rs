@@ -1,7 +1,11 @@
 //! The test harness: the real oxen-server, fixtures on disk, and Oxen's own Python client as an
 //! independent checker. Every integration and end-to-end test goes through these helpers.
 
+pub mod cli;
+pub mod desktop;
+pub mod faults;
 pub mod fixtures;
+pub mod nginx;
 pub mod oxenpy;
 pub mod server;
 pub mod upload;

@@ -13,7 +13,7 @@ pub fn python() -> PathBuf {
     if let Ok(py) = std::env::var("OXDROP_PYTHON") {
         return PathBuf::from(py);
     }
-    crate::tools_dir().join("venv/bin/python")
+    crate::tools_dir().join("venv-oxenai-0.65.1/bin/python")
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,7 +25,7 @@ use crate::exit::Exit;
 )]
 struct Cli {
     /// Server address (default: the active account's, or $OXDROP_SERVER).
-    #[arg(long, global = true, env = "OXDROP_SERVER")]
+    #[arg(long = "server", global = true, env = "OXDROP_SERVER")]
     server: Option<String>,
 
     /// Print results as JSON on standard output.
@@ -84,6 +84,27 @@ enum Command {
         #[arg(long, default_value = "main")]
         from: String,
     },
+    /// Sign in: the API key is read from standard input (or a hidden prompt) and kept in the
+    /// OS keychain.
+    /// (`--server` defaults to https://hub.oxen.ai here.)
+    Login {
+        /// Your user name (namespace) on the server.
+        #[arg(long)]
+        user: Option<String>,
+        /// Allow sending the key over plain http:// to another computer.
+        #[arg(long)]
+        insecure: bool,
+    },
+    /// Sign out: delete the key from the keychain and forget the account.
+    /// (`--server` defaults to the active account's.)
+    Logout {
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// List signed-in accounts (* marks the active one).
+    Accounts,
+    /// Show or save the commit author, as "Name <email>".
+    Author { author: Option<String> },
     /// List a folder of a repository, or the repositories of a namespace.
     Ls {
         /// namespace/name, or just a namespace.
@@ -214,6 +235,87 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
                     })?,
             };
             resume_upload(&client, &dir, &id, json).await
+        }
+        Command::Login { user, insecure } => {
+            let server = cli
+                .server
+                .as_deref()
+                .unwrap_or(oxdrop_core::server_url::HUB_URL);
+            let account = connect::login(server, user, insecure).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&account).map_err(Error::internal)?
+                );
+            } else {
+                println!(
+                    "Signed in to {} as {}. The key is in the system keychain.",
+                    account.server,
+                    if account.user.is_empty() {
+                        "(no user name)"
+                    } else {
+                        &account.user
+                    }
+                );
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Logout { user } => {
+            let server = match cli.server {
+                Some(s) => s,
+                None => connect::store()?
+                    .load()
+                    .active_account()
+                    .map(|a| a.server.to_string())
+                    .ok_or_else(|| {
+                        Error::new(ErrorCode::NotSignedIn, "Not signed in to any server.")
+                    })?,
+            };
+            for id in connect::logout(&server, user.as_deref())? {
+                println!("Signed out {id}; its key was deleted from the keychain.");
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Accounts => {
+            let settings = connect::store()?.load();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&settings.accounts).map_err(Error::internal)?
+                );
+            } else if settings.accounts.is_empty() {
+                println!("No accounts. Sign in with `oxdrop login --server URL`.");
+            } else {
+                for a in &settings.accounts {
+                    let mark = if settings.active.as_deref() == Some(a.id.as_str()) {
+                        "*"
+                    } else {
+                        " "
+                    };
+                    println!("{mark} {}  {}", a.server, a.user);
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Author { author } => {
+            let store = connect::store()?;
+            let mut settings = store.load();
+            if let Some(text) = author {
+                let parsed = connect::parse_author(&text).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidInput,
+                        "Write the author as \"Name <email>\".",
+                    )
+                })?;
+                parsed.check()?;
+                settings.author = Some(parsed);
+                store.save(&settings)?;
+            }
+            match settings.author {
+                Some(a) => println!("{} <{}>", a.name, a.email),
+                None => println!("No author saved."),
+            }
+            Ok(Exit::Ok)
         }
         Command::Uploads => {
             let dir = upload::journal::default_dir();

@@ -1,17 +1,41 @@
 // The one door to the Rust side. Argument and result types come from the generated bindings, so
 // a command called with the wrong shape does not compile.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Commands } from './bindings/commands';
 import type { Error as CoreError } from './bindings/Error';
+import type { ProgressSnapshot } from './bindings/ProgressSnapshot';
+import type { SourcesView } from './bindings/SourcesView';
 
 export type CommandName = keyof Commands;
+type ArgsOf<K extends CommandName> = Commands[K]['args'];
+type ResultOf<K extends CommandName> = Commands[K]['result'];
+type WithProgress = {
+  [K in CommandName]: Commands[K] extends { progress: unknown } ? K : never;
+}[CommandName];
 
-export async function call<K extends CommandName>(
+/** Calls a command; rejects with the core's `{code, message, retryable}`. */
+export async function call<K extends Exclude<CommandName, WithProgress>>(
   command: K,
-  ...args: Commands[K]['args'] extends null ? [] : [Commands[K]['args']]
-): Promise<Commands[K]['result']> {
+  ...args: ArgsOf<K> extends null ? [] : [ArgsOf<K>]
+): Promise<ResultOf<K>> {
   try {
-    return await invoke<Commands[K]['result']>(command, args.length ? { args: args[0] } : {});
+    return await invoke<ResultOf<K>>(command, args.length ? { args: args[0] } : {});
+  } catch (e) {
+    throw toError(e);
+  }
+}
+
+/** Calls a command that streams progress over a Tauri Channel. */
+export async function callWithProgress<K extends WithProgress>(
+  command: K,
+  args: ArgsOf<K>,
+  onProgress: (snapshot: ProgressSnapshot) => void,
+): Promise<ResultOf<K>> {
+  const progress = new Channel<ProgressSnapshot>();
+  progress.onmessage = onProgress;
+  try {
+    return await invoke<ResultOf<K>>(command, { args, progress });
   } catch (e) {
     throw toError(e);
   }
@@ -24,7 +48,20 @@ export function toError(e: unknown): CoreError {
   }
   return {
     code: 'internal',
-    message: 'Something went wrong inside OxDrop. Please try again.',
+    message:
+      typeof e === 'string' && e.length < 300
+        ? `OxDrop could not do that: ${e}`
+        : 'Something went wrong inside OxDrop. Please try again.',
     retryable: true,
   };
+}
+
+/** Files the OS dropped on the window (handled in Rust; this only hears the result). */
+export function onSourcesChanged(handler: (view: SourcesView) => void): Promise<UnlistenFn> {
+  return listen<SourcesView>('oxdrop://sources-changed', (e) => handler(e.payload));
+}
+
+/** Files are being dragged over the window. */
+export function onDragHover(handler: (hovering: boolean) => void): Promise<UnlistenFn> {
+  return listen<boolean>('oxdrop://drag-hover', (e) => handler(e.payload));
 }

@@ -229,23 +229,31 @@ pub async fn sign_in(store: &SettingsStore, keychain: &Keychain, form: SignIn) -
         has_key: key.is_some(),
         insecure_ok: form.accept_insecure,
     };
-    let previous_key = keychain.get(&id).ok().flatten();
-    match &key {
-        Some(k) => keychain.set(&id, k)?,
-        None => keychain.delete(&id)?,
-    }
-    let mut settings = store.load();
-    settings.accounts.retain(|a| a.id != id);
-    settings.accounts.push(account.clone());
-    settings.active = Some(id.clone());
-    if let Err(e) = store.save(&settings) {
-        // Leave things as they were: no half-signed-in account.
-        let _ = match previous_key {
-            Some(k) => keychain.set(&id, &k),
-            None => keychain.delete(&id),
-        };
-        return Err(e);
-    }
+    // Keychain calls are blocking D-Bus (or OS) round trips: keep them off the async workers.
+    let (store, keychain) = (store.clone(), keychain.clone());
+    let stored = account.clone();
+    tokio::task::spawn_blocking(move || {
+        let previous_key = keychain.get(&id).ok().flatten();
+        match &key {
+            Some(k) => keychain.set(&id, k)?,
+            None => keychain.delete(&id)?,
+        }
+        let mut settings = store.load();
+        settings.accounts.retain(|a| a.id != id);
+        settings.accounts.push(stored);
+        settings.active = Some(id.clone());
+        if let Err(e) = store.save(&settings) {
+            // Leave things as they were: no half-signed-in account.
+            let _ = match previous_key {
+                Some(k) => keychain.set(&id, &k),
+                None => keychain.delete(&id),
+            };
+            return Err(e);
+        }
+        Ok(())
+    })
+    .await
+    .map_err(Error::internal)??;
     Ok(account)
 }
 

@@ -4,6 +4,7 @@
 //! other origin are refused rather than followed, so the key never travels elsewhere.
 
 mod errors;
+mod multipart;
 pub mod wire;
 mod workspace;
 

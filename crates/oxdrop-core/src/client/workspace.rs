@@ -2,9 +2,9 @@
 
 use bytes::Bytes;
 use reqwest::Method;
-use reqwest::multipart::{Form, Part};
 
 use super::errors::Op;
+use super::multipart::{Field, Multipart};
 use super::{OxenClient, wire};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Author, Commit};
@@ -127,26 +127,29 @@ impl OxenClient {
         workspace_id: &str,
         files: Vec<BatchFile>,
     ) -> Result<Vec<String>> {
-        let mut form = Form::new();
+        let mut fields = Vec::with_capacity(files.len());
         for file in files {
-            let len = file.bytes.len() as u64;
-            let name = file.path.as_str().to_owned();
-            let part = if file.gzip {
-                Part::bytes(gzip(&file.bytes)?)
-                    .file_name(name)
-                    .mime_str("application/gzip")
+            let (bytes, content_type) = if file.gzip {
+                (Bytes::from(gzip(&file.bytes)?), "application/gzip")
             } else {
-                Part::stream_with_length(file.bytes, len)
-                    .file_name(name)
-                    .mime_str("application/octet-stream")
-            }
-            .map_err(Error::internal)?;
-            form = form.part("file[]", part);
+                (file.bytes, "application/octet-stream")
+            };
+            fields.push(Field::File {
+                name: "file[]",
+                filename: file.path.as_str().to_owned(),
+                content_type,
+                bytes,
+            });
         }
         // `files/` with an empty folder: the part names hold the whole path.
         let mut url = self.repo_url(repo, &["workspaces", workspace_id, "files"]);
         url.set_path(&format!("{}/", url.path()));
-        let req = self.request(Method::POST, url).multipart(form);
+        let body = Multipart::new(fields);
+        let req = self
+            .request(Method::POST, url)
+            .header(reqwest::header::CONTENT_TYPE, body.content_type())
+            .header(reqwest::header::CONTENT_LENGTH, body.len())
+            .body(body.into_body());
         let body: wire::PathsBody = self.send_json(req, &Op::Stage(repo)).await?;
         Ok(body.paths)
     }
@@ -270,18 +273,29 @@ impl OxenClient {
         message: &str,
         author: &Author,
     ) -> Result<Commit> {
-        let mut form = Form::new()
-            .text("name", author.name.clone())
-            .text("email", author.email.clone())
-            .text("message", message.to_owned());
-        for (name, bytes) in files {
-            let len = bytes.len() as u64;
-            let part = Part::stream_with_length(bytes, len)
-                .file_name(name)
-                .mime_str("application/octet-stream")
-                .map_err(Error::internal)?;
-            form = form.part("files[]", part);
+        let mut fields = vec![
+            Field::Text {
+                name: "name",
+                value: author.name.clone(),
+            },
+            Field::Text {
+                name: "email",
+                value: author.email.clone(),
+            },
+            Field::Text {
+                name: "message",
+                value: message.to_owned(),
+            },
+        ];
+        for (filename, bytes) in files {
+            fields.push(Field::File {
+                name: "files[]",
+                filename,
+                content_type: "application/octet-stream",
+                bytes,
+            });
         }
+        let body = Multipart::new(fields);
         let mut segments = vec!["file"];
         segments.extend(branch.split('/'));
         segments.extend(dir.segments());
@@ -289,7 +303,11 @@ impl OxenClient {
         if dir.is_root() {
             url.set_path(&format!("{}/", url.path()));
         }
-        let req = self.request_long(Method::PUT, url).multipart(form);
+        let req = self
+            .request_long(Method::PUT, url)
+            .header(reqwest::header::CONTENT_TYPE, body.content_type())
+            .header(reqwest::header::CONTENT_LENGTH, body.len())
+            .body(body.into_body());
         let committed: wire::CommitBody = self.send_json(req, &Op::Commit(repo, branch)).await?;
         Ok(committed.commit.into())
     }

@@ -189,8 +189,10 @@ impl<'a> Run<'a> {
     /// workspace and no journal; an interrupted one keeps both, to be resumed.
     pub(crate) async fn finish(mut self) -> Result<UploadOutcome> {
         let result = self.execute().await;
-        let resumable =
-            matches!(&result, Err(e) if e.retryable && e.code != ErrorCode::BranchMoved);
+        // Only a journaled upload can be resumed; without one, clean up whatever the error.
+        let journaled = lock(&self.journal).is_some();
+        let resumable = journaled
+            && matches!(&result, Err(e) if e.retryable && e.code != ErrorCode::BranchMoved);
         if result.is_err() && !resumable {
             self.tracker.phase(Phase::Cancelling);
             self.push_snapshot();
@@ -476,7 +478,7 @@ impl<'a> Run<'a> {
         let repo = &self.plan.repo;
         let ws = self.workspace_id.clone().unwrap_or_default();
         let policy = self.client.options().retry;
-        for round in 0..4 {
+        for round in 0u64..4 {
             if pending.is_empty() || self.stop.is_cancelled() {
                 return;
             }
@@ -510,6 +512,7 @@ impl<'a> Run<'a> {
                             round,
                             "server dropped files; sending them again"
                         );
+                        tokio::time::sleep(Duration::from_millis(300 * (round + 1))).await;
                     }
                     pending = missing;
                 }
@@ -619,15 +622,19 @@ impl<'a> Run<'a> {
                 }
             };
             self.journal_parts(index, &state);
-            match self.send_parts(index, &file, &state).await {
+            // Bytes this attempt counted as sent, taken back if the attempt starts over.
+            let counted = AtomicU64::new(0);
+            let sent = self.send_parts(index, &file, &state, &counted).await;
+            if !matches!(sent, Ok(true)) {
+                self.tracker.sub_bytes(counted.load(Ordering::Relaxed));
+            }
+            match sent {
                 Ok(true) => return Ok(()),
                 // Every part acknowledged but no completion seen (an answer was lost): beginning
                 // again answers "already stored" if the file did complete.
                 Ok(false) => continue,
                 Err(e) if e.status == Some(404) => {
                     // The server forgot the upload (restart, or over a minute idle): begin again.
-                    self.tracker
-                        .sub_bytes(state.parts_done.len() as u64 * state.part_size);
                     if let Some(j) = lock(&self.journal).as_mut() {
                         j.state.parts.remove(&index);
                     }
@@ -659,15 +666,22 @@ impl<'a> Run<'a> {
     }
 
     /// Sends the missing parts, a window at a time. `Ok(true)` when a part completed the file.
-    async fn send_parts(&self, index: u32, file: &PlannedFile, state: &PartsState) -> Result<bool> {
+    async fn send_parts(
+        &self,
+        index: u32,
+        file: &PlannedFile,
+        state: &PartsState,
+        counted: &AtomicU64,
+    ) -> Result<bool> {
         let num_parts = file.size.div_ceil(state.part_size);
         let completed = AtomicBool::new(false);
         let todo: Vec<u64> = (1..=num_parts)
             .filter(|n| !state.parts_done.contains(n))
             .collect();
         for n in &state.parts_done {
-            self.tracker
-                .add_bytes(part_len(file.size, state.part_size, *n));
+            let len = part_len(file.size, state.part_size, *n);
+            self.tracker.add_bytes(len);
+            counted.fetch_add(len, Ordering::Relaxed);
         }
         let width = self.tuning.parallel_requests.max(1);
         stream::iter(todo)
@@ -678,6 +692,7 @@ impl<'a> Run<'a> {
                     if self.send_part(file, state, n).await? {
                         completed.store(true, Ordering::Relaxed);
                     }
+                    counted.fetch_add(part_len(file.size, state.part_size, n), Ordering::Relaxed);
                     if let Some(j) = lock(&self.journal).as_mut()
                         && let Some(p) = j.state.parts.get_mut(&index)
                     {
@@ -734,10 +749,13 @@ impl<'a> Run<'a> {
 
     // ----- commit ------------------------------------------------------------------------------
 
+    /// Not cancellable: once the commit request may have reached the server, stopping could
+    /// report "nothing committed" about a commit that exists. It is quick and bounded anyway.
     async fn commit(&self, workspace_id: &str) -> Result<Commit> {
         let repo = &self.plan.repo;
         let policy = self.client.options().retry;
-        retry(&policy, &self.stop, |_, e, _| self.retrying(e), |_| async {
+        let uncancellable = CancellationToken::new();
+        retry(&policy, &uncancellable, |_, e, _| self.retrying(e), |_| async {
             match self
                 .client
                 .commit_workspace(repo, workspace_id, &self.plan.branch, &self.message, &self.author)
@@ -830,12 +848,16 @@ impl<'a> Run<'a> {
             self.tracker.file(i, FileState::Sending);
         }
         let dir = self.plan.files[sent[0] as usize].remote.parent();
-        // Not retried blindly: a lost answer after a successful PUT would make a retry fail as
-        // "nothing changed". Only failures before the server answered are retried.
+        // A retry after a lost answer fails as "nothing changed"; then the commit is looked up.
+        // Not cancellable once sent, like the workspace commit.
+        if self.stop.is_cancelled() {
+            return Err(Error::cancelled());
+        }
         let policy = self.client.options().retry;
+        let uncancellable = CancellationToken::new();
         let commit = retry(
             &policy,
-            &self.stop,
+            &uncancellable,
             |_, e, _| self.retrying(e),
             |attempt| {
                 let parts = parts.clone();

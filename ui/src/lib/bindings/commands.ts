@@ -1,6 +1,55 @@
-// Generated from src-tauri/src/commands.rs. Do not edit.
+// Generated from src-tauri/src/commands/mod.rs. Do not edit.
+import type { AccountId } from './AccountId';
+import type { AccountsView } from './AccountsView';
+import type { Author } from './Author';
+import type { Branch } from './Branch';
+import type { CreateBranchArgs } from './CreateBranchArgs';
+import type { CreateRepoArgs } from './CreateRepoArgs';
+import type { DirPage } from './DirPage';
+import type { ListDirArgs } from './ListDirArgs';
+import type { NameCheck } from './NameCheck';
+import type { NameCheckArgs } from './NameCheckArgs';
+import type { NamespaceArgs } from './NamespaceArgs';
+import type { Plan } from './Plan';
+import type { PlanArgs } from './PlanArgs';
+import type { ProgressSnapshot } from './ProgressSnapshot';
+import type { RepoDetails } from './RepoDetails';
+import type { RepoRef } from './RepoRef';
+import type { RepoSummary } from './RepoSummary';
+import type { ResumableUpload } from './ResumableUpload';
 import type { ServerInfo } from './ServerInfo';
+import type { SignIn } from './SignIn';
+import type { SourceId } from './SourceId';
+import type { SourcesView } from './SourcesView';
+import type { StartArgs } from './StartArgs';
+import type { UploadId } from './UploadId';
+import type { UploadOutcome } from './UploadOutcome';
 
 export interface Commands {
   server_info: { args: null; result: ServerInfo };
+  accounts_state: { args: null; result: AccountsView };
+  sign_in: { args: SignIn; result: AccountsView };
+  sign_out: { args: AccountId; result: AccountsView };
+  switch_account: { args: AccountId; result: AccountsView };
+  set_author: { args: Author; result: AccountsView };
+  list_namespaces: { args: null; result: Array<string> };
+  list_repos: { args: NamespaceArgs; result: Array<RepoSummary> };
+  repo_details: { args: RepoRef; result: RepoDetails };
+  check_repo_name: { args: NameCheckArgs; result: NameCheck };
+  create_repo: { args: CreateRepoArgs; result: RepoSummary };
+  list_branches: { args: RepoRef; result: Array<Branch> };
+  create_branch: { args: CreateBranchArgs; result: Branch };
+  list_dir: { args: ListDirArgs; result: DirPage };
+  pick_files: { args: null; result: SourcesView };
+  pick_folder: { args: null; result: SourcesView };
+  list_sources: { args: null; result: SourcesView };
+  remove_source: { args: SourceId; result: SourcesView };
+  clear_sources: { args: null; result: SourcesView };
+  plan_upload: { args: PlanArgs; result: Plan };
+  start_upload: { args: StartArgs; result: UploadOutcome; progress: ProgressSnapshot };
+  cancel_upload: { args: null; result: boolean };
+  interrupted_uploads: { args: null; result: Array<ResumableUpload> };
+  resume_upload: { args: UploadId; result: UploadOutcome; progress: ProgressSnapshot };
+  discard_upload: { args: UploadId; result: Array<ResumableUpload> };
+  open_commit: { args: null; result: null };
 }

@@ -1,0 +1,95 @@
+//! Signing in and out, switching accounts, the remembered author. The key goes in with
+//! `sign_in` and never comes back out: no command returns it.
+
+use oxdrop_core::accounts::{self, Account, Destination, SignIn};
+use oxdrop_core::model::{Author, ServerInfo};
+use oxdrop_core::{Error, ServerUrl};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+use ts_rs::TS;
+
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AccountsView {
+    pub accounts: Vec<Account>,
+    pub active: Option<String>,
+    pub author: Option<Author>,
+    pub recent: Vec<Destination>,
+    /// The local sandbox server, when the app was started by the run script.
+    pub sandbox: Option<ServerUrl>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct AccountId {
+    pub id: String,
+}
+
+fn view(state: &AppState) -> AccountsView {
+    let s = state.settings.load();
+    AccountsView {
+        accounts: s.accounts,
+        active: s.active,
+        author: s.author,
+        recent: s.recent,
+        sandbox: state.sandbox.clone(),
+    }
+}
+
+/// The version of the active account's server.
+#[tauri::command]
+pub async fn server_info(state: State<'_, AppState>) -> Result<ServerInfo, Error> {
+    state.session()?.client.version().await
+}
+
+#[tauri::command]
+pub async fn accounts_state(state: State<'_, AppState>) -> Result<AccountsView, Error> {
+    Ok(view(&state))
+}
+
+#[tauri::command]
+pub async fn sign_in(state: State<'_, AppState>, args: SignIn) -> Result<AccountsView, Error> {
+    let settings = state.settings.clone();
+    let keychain = state.keychain.clone();
+    // The keychain is a blocking D-Bus round trip; the checks are network calls.
+    let account = accounts::sign_in(&settings, &keychain, args).await?;
+    tracing::info!(account = %account.id, "signed in");
+    state.forget_session();
+    Ok(view(&state))
+}
+
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>, args: AccountId) -> Result<AccountsView, Error> {
+    let settings = state.settings.clone();
+    let keychain = state.keychain.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        accounts::sign_out(&settings, &keychain, &args.id)
+    })
+    .await
+    .map_err(Error::internal)??;
+    state.forget_session();
+    Ok(view(&state))
+}
+
+#[tauri::command]
+pub async fn switch_account(
+    state: State<'_, AppState>,
+    args: AccountId,
+) -> Result<AccountsView, Error> {
+    accounts::switch(&state.settings, &args.id)?;
+    state.forget_session();
+    Ok(view(&state))
+}
+
+#[tauri::command]
+pub async fn set_author(state: State<'_, AppState>, args: Author) -> Result<AccountsView, Error> {
+    args.check()?;
+    let mut settings = state.settings.load();
+    settings.author = Some(Author {
+        name: args.name.trim().to_owned(),
+        email: args.email.trim().to_owned(),
+    });
+    state.settings.save(&settings)?;
+    Ok(view(&state))
+}

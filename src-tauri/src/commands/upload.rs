@@ -1,0 +1,249 @@
+//! Planning, running, cancelling and resuming uploads. The plan is made from the sources held in
+//! Rust and kept here; starting an upload uses that kept plan, not anything the page sends back.
+
+use std::sync::Arc;
+
+use oxdrop_core::accounts::Destination;
+use oxdrop_core::model::Author;
+use oxdrop_core::plan::{Plan, PlanRequest, make_plan};
+use oxdrop_core::upload::{
+    self, ProgressSnapshot, ResumableUpload, Tuning, UploadOptions, UploadOutcome,
+};
+use oxdrop_core::{Error, ErrorCode, RemotePath, RepoRef};
+use serde::Deserialize;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use crate::state::{AppState, lock};
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct PlanArgs {
+    pub repo: RepoRef,
+    pub branch: String,
+    pub dest: RemotePath,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct StartArgs {
+    /// Empty: the plan's suggested message.
+    pub message: String,
+    pub author: Author,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct UploadId {
+    pub id: String,
+}
+
+#[tauri::command]
+pub async fn plan_upload(state: State<'_, AppState>, args: PlanArgs) -> Result<Plan, Error> {
+    let session = state.session()?;
+    let request = PlanRequest {
+        repo: args.repo,
+        branch: args.branch,
+        dest: args.dest,
+        sources: state.source_paths(),
+    };
+    let plan = make_plan(&session.client, &request).await?;
+    *lock(&state.last_plan) = Some((request, plan.clone()));
+    Ok(plan)
+}
+
+/// Sends progress to the page: the engine already throttles to a few snapshots per second.
+fn channel_sink(channel: Channel<ProgressSnapshot>) -> Arc<dyn upload::ProgressSink> {
+    Arc::new(move |s: ProgressSnapshot| {
+        if let Err(e) = channel.send(s) {
+            tracing::debug!(error = %e, "progress not delivered");
+        }
+    })
+}
+
+/// Claims the single upload slot, or says one is already running.
+fn begin(state: &AppState) -> Result<CancellationToken, Error> {
+    let mut running = lock(&state.running);
+    if running.is_some() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            "An upload is already running. Wait for it to finish or cancel it.",
+        ));
+    }
+    let token = CancellationToken::new();
+    *running = Some(token.clone());
+    Ok(token)
+}
+
+#[tauri::command]
+pub async fn start_upload(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    args: StartArgs,
+    progress: Channel<ProgressSnapshot>,
+) -> Result<UploadOutcome, Error> {
+    args.author.check()?;
+    let (request, plan) = lock(&state.last_plan).clone().ok_or_else(|| {
+        Error::new(
+            ErrorCode::NothingToUpload,
+            "Review the upload first: choose files and a destination.",
+        )
+    })?;
+    let session = state.session()?;
+    remember(&state, &session.account.id, &request, &args.author);
+    let cancel = begin(&state)?;
+    let options = UploadOptions {
+        message: args.message,
+        author: args.author,
+        tuning: Tuning::default(),
+        journal_dir: Some(state.journal_dir.clone()),
+    };
+    let result = upload::upload(
+        &session.client,
+        &request,
+        &plan,
+        &options,
+        channel_sink(progress),
+        cancel,
+    )
+    .await;
+    *lock(&state.running) = None;
+    finished(&app, &state, &request, &result);
+    result
+}
+
+/// The author and destination are remembered for next time (failures to save are logged only:
+/// they must not fail an upload).
+fn remember(state: &AppState, account_id: &str, request: &PlanRequest, author: &Author) {
+    let mut settings = state.settings.load();
+    settings.author = Some(author.clone());
+    settings.remember_destination(Destination {
+        account_id: account_id.to_owned(),
+        repo: request.repo.clone(),
+        branch: request.branch.clone(),
+        dest: request.dest.clone(),
+    });
+    if let Err(e) = state.settings.save(&settings) {
+        tracing::warn!(error = %e.log_line(), "settings not saved");
+    }
+}
+
+fn finished(
+    app: &AppHandle,
+    state: &AppState,
+    request: &PlanRequest,
+    result: &Result<UploadOutcome, Error>,
+) {
+    match result {
+        Ok(outcome) => {
+            tracing::info!(commit = %outcome.commit.id, files = outcome.files_sent, failed = outcome.failed.len(), "upload committed");
+            *lock(&state.last_outcome) = Some((request.clone(), outcome.clone()));
+            if outcome.failed.is_empty() {
+                state.clear_sources();
+            }
+        }
+        Err(e) => tracing::info!(error = %e.log_line(), "upload ended without a commit"),
+    }
+    notify_if_unfocused(app, result);
+}
+
+/// A system notification when the user is looking elsewhere.
+fn notify_if_unfocused(app: &AppHandle, result: &Result<UploadOutcome, Error>) {
+    use tauri_plugin_notification::NotificationExt;
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(true);
+    if focused {
+        return;
+    }
+    let (title, body) = match result {
+        Ok(o) if o.failed.is_empty() => (
+            "Upload finished".to_owned(),
+            format!("{} files committed to {}.", o.files_sent, o.branch),
+        ),
+        Ok(o) => (
+            "Upload finished with problems".to_owned(),
+            format!(
+                "{} files committed, {} failed.",
+                o.files_sent,
+                o.failed.len()
+            ),
+        ),
+        Err(e) if e.code == ErrorCode::Cancelled => return,
+        Err(e) => ("Upload failed".to_owned(), e.message.clone()),
+    };
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::debug!(error = %e, "no notification service");
+    }
+}
+
+#[tauri::command]
+pub async fn cancel_upload(state: State<'_, AppState>) -> Result<bool, Error> {
+    Ok(match lock(&state.running).as_ref() {
+        Some(token) => {
+            token.cancel();
+            true
+        }
+        None => false,
+    })
+}
+
+#[tauri::command]
+pub async fn interrupted_uploads(
+    state: State<'_, AppState>,
+) -> Result<Vec<ResumableUpload>, Error> {
+    Ok(upload::list_resumable(&state.journal_dir))
+}
+
+#[tauri::command]
+pub async fn resume_upload(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    args: UploadId,
+    progress: Channel<ProgressSnapshot>,
+) -> Result<UploadOutcome, Error> {
+    let session = state.session()?;
+    let cancel = begin(&state)?;
+    let result = upload::resume(
+        &session.client,
+        &state.journal_dir,
+        &args.id,
+        Tuning::default(),
+        channel_sink(progress),
+        cancel,
+    )
+    .await;
+    *lock(&state.running) = None;
+    notify_if_unfocused(&app, &result);
+    if let Ok(o) = &result {
+        tracing::info!(commit = %o.commit.id, "resumed upload committed");
+    }
+    result
+}
+
+#[tauri::command]
+pub async fn discard_upload(
+    state: State<'_, AppState>,
+    args: UploadId,
+) -> Result<Vec<ResumableUpload>, Error> {
+    if let Ok(session) = state.session() {
+        upload::discard(&session.client, &state.journal_dir, &args.id).await?;
+    }
+    Ok(upload::list_resumable(&state.journal_dir))
+}
+
+/// Opens the last commit in the browser. The address is built here from the account's server,
+/// never taken from the page.
+#[tauri::command]
+pub async fn open_commit(state: State<'_, AppState>) -> Result<(), Error> {
+    let url = lock(&state.last_outcome)
+        .as_ref()
+        .map(|(_, o)| o.web_url.clone())
+        .ok_or_else(|| Error::new(ErrorCode::InvalidInput, "There is no commit to open yet."))?;
+    open::that_detached(&url).map_err(|e| {
+        Error::new(ErrorCode::LocalIo, "No web browser could be opened.").with_detail(e.to_string())
+    })
+}

@@ -1,0 +1,410 @@
+//! The real OxDrop window for end-to-end tests: a private X display (Xvfb), tauri-driver in front
+//! of WebKitWebDriver, a WebDriver session on the app, and xdotool for what WebDriver cannot reach
+//! (native dialogs, OS drags). Every process is killed on drop, even when the test fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tempfile::TempDir;
+
+use crate::server::free_port;
+
+/// The app under test: `OXDROP_APP_BIN`, else the workspace's debug build.
+pub fn app_bin() -> PathBuf {
+    std::env::var_os("OXDROP_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join("target/debug/oxdrop-app"))
+}
+
+pub fn tauri_driver_bin() -> PathBuf {
+    std::env::var_os("OXDROP_TAURI_DRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::tools_dir().join("tauri-driver-2.1.0/bin/tauri-driver"))
+}
+
+/// Where screenshots and logs of the run go: `$OXDROP_ARTIFACTS`, else `test-artifacts/`.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("OXDROP_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join("test-artifacts"));
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What the app is started with.
+#[derive(Debug, Default, Clone)]
+pub struct Launch {
+    /// Offered on the sign-in screen as the local sandbox.
+    pub sandbox: Option<String>,
+    /// Reuse these settings/data folders (to restart the app on the same state).
+    pub home: Option<PathBuf>,
+    pub keychain_service: Option<String>,
+    pub env: Vec<(String, String)>,
+}
+
+pub struct Desktop {
+    pub client: Client,
+    pub display: String,
+    /// Settings (`config/`), logs and journals (`data/`) of this app instance.
+    pub home: PathBuf,
+    pub keychain_service: String,
+    _home_dir: Option<TempDir>,
+    _driver: Killed,
+    _xvfb: Killed,
+    driver_log: PathBuf,
+}
+
+impl std::fmt::Debug for Desktop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desktop")
+            .field("display", &self.display)
+            .finish()
+    }
+}
+
+fn start_xvfb() -> (Killed, String) {
+    for n in 90..190 {
+        if Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        {
+            continue;
+        }
+        let display = format!(":{n}");
+        let child = Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x900x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (run the setup script)");
+        let mut xvfb = Killed(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(xvfb.0.try_wait(), Ok(Some(_))) {
+                break; // lost a race for this display number
+            }
+            let ok = Command::new("xdpyinfo")
+                .env("DISPLAY", &display)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                return (xvfb, display);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    panic!("no free X display for Xvfb");
+}
+
+impl Desktop {
+    pub async fn launch(launch: Launch) -> Desktop {
+        let (xvfb, display) = start_xvfb();
+        let (home_dir, home) = match &launch.home {
+            Some(h) => (None, h.clone()),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("oxdrop-app-")
+                    .tempdir()
+                    .expect("home");
+                let path = dir.path().to_path_buf();
+                (Some(dir), path)
+            }
+        };
+        let keychain_service = launch
+            .keychain_service
+            .clone()
+            .unwrap_or_else(|| crate::unique_name("OxDrop-e2e"));
+        let port = free_port();
+        let native_port = free_port();
+        let driver_log = home.join(format!("driver-{port}.log"));
+        std::fs::create_dir_all(&home).expect("home");
+        let log = std::fs::File::create(&driver_log).expect("driver log");
+        let mut cmd = Command::new(tauri_driver_bin());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", &display)
+        .env("NO_AT_BRIDGE", "1")
+        .env("OXDROP_CONFIG_DIR", home.join("config"))
+        .env("OXDROP_DATA_DIR", home.join("data"))
+        .env("OXDROP_KEYCHAIN_SERVICE", &keychain_service)
+        .env("OXDROP_LOG", "info,oxdrop_core=debug")
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
+        match &launch.sandbox {
+            Some(url) => cmd.env("OXDROP_SANDBOX_URL", url),
+            None => cmd.env_remove("OXDROP_SANDBOX_URL"),
+        };
+        for (k, v) in &launch.env {
+            cmd.env(k, v);
+        }
+        let driver = Killed(cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}); run the setup script",
+                tauri_driver_bin().display()
+            )
+        }));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let app = app_bin();
+        assert!(
+            app.exists(),
+            "{} is missing: build it first (cargo build -p oxdrop-app)",
+            app.display()
+        );
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), json!({ "application": app }));
+        let client = ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "no WebDriver session: {e}\n{}",
+                    std::fs::read_to_string(&driver_log).unwrap_or_default()
+                )
+            });
+        Desktop {
+            client,
+            display,
+            home,
+            keychain_service,
+            _home_dir: home_dir,
+            _driver: driver,
+            _xvfb: xvfb,
+            driver_log,
+        }
+    }
+
+    /// The app's own stderr and tauri-driver's output so far.
+    pub fn app_log(&self) -> String {
+        std::fs::read_to_string(&self.driver_log).unwrap_or_default()
+    }
+
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap_or_default()
+    }
+
+    /// Waits until `css` exists and its text satisfies `pred`; returns that text.
+    pub async fn wait_text(
+        &self,
+        css: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await
+                && let Ok(t) = el.text().await
+            {
+                if pred(&t) {
+                    return t;
+                }
+                last = t;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!(
+            "{css} never matched; last text: {last:?}\napp log:\n{}",
+            tail(&self.app_log(), 3000)
+        );
+    }
+
+    /// Clicks the first button whose text contains `label` inside `css`.
+    pub async fn click_text(&self, css: &str, label: &str) {
+        let xpath = format!(
+            "//*[@data-testid='{css}']//button[contains(normalize-space(.), {})]",
+            xpath_literal(label)
+        );
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no button {label:?} in {css}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// A WebKit screenshot of the page, saved as `<artifacts>/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = artifacts_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// A screenshot of the whole X screen (native dialogs included).
+    pub fn screen_shot(&self, name: &str) -> PathBuf {
+        let path = artifacts_dir().join(format!("{name}.png"));
+        let _ = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&path)
+            .env("DISPLAY", &self.display)
+            .status();
+        path
+    }
+
+    pub fn xdotool(&self, args: &[&str]) -> String {
+        let out = Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xdotool");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// The window's position and size on the X screen.
+    pub fn window_geometry(&self, title: &str) -> (i32, i32, i32, i32) {
+        let id = self.xdotool(&[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            &format!("^{title}$"),
+        ]);
+        let id = id.lines().next().expect("window id").to_owned();
+        let geo = self.xdotool(&["getwindowgeometry", "--shell", &id]);
+        let get = |k: &str| {
+            geo.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (get("X"), get("Y"), get("WIDTH"), get("HEIGHT"))
+    }
+
+    /// Drags `files` from a real OS drag source onto the point (x, y) of the screen, with the
+    /// pointer moving in steps as a person would (GTK needs motion past its drag threshold).
+    pub async fn drag_files_to(&self, files: &[PathBuf], x: i32, y: i32) {
+        let script = crate::repo_root().join("tests/py/drag_source.py");
+        let mut source = Killed(
+            Command::new("/usr/bin/python3")
+                .arg(&script)
+                .args(["1000", "60"])
+                .args(files)
+                .env("DISPLAY", &self.display)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("drag source (python3-gi)"),
+        );
+        let (sx, sy, sw, sh) = self.window_geometry("oxdrop-drag-source");
+        let (px, py) = (sx + sw / 2, sy + sh / 2);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        self.xdotool(&[
+            "mousemove",
+            &px.to_string(),
+            &py.to_string(),
+            "mousedown",
+            "1",
+        ]);
+        for step in 1..=10 {
+            let mx = px + (x - px) * step / 10;
+            let my = py + (y - py) * step / 10;
+            self.xdotool(&["mousemove", &mx.to_string(), &my.to_string()]);
+            tokio::time::sleep(Duration::from_millis(80)).await;
+        }
+        self.xdotool(&["mousemove", &(x + 3).to_string(), &(y + 3).to_string()]);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        self.xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.xdotool(&["mouseup", "1"]);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let _ = source.0.kill();
+    }
+
+    /// Types `path` into the native GTK file chooser titled `title` and confirms.
+    pub async fn choose_in_dialog(&self, title: &str, path: &Path, shot: Option<&str>) {
+        let id = self.xdotool(&[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            &format!("^{title}$"),
+        ]);
+        let id = id.lines().next().expect("dialog window").to_owned();
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        self.xdotool(&["windowfocus", "--sync", &id]);
+        self.xdotool(&["key", "--window", &id, "ctrl+l"]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.xdotool(&["type", "--delay", "15", &path.to_string_lossy()]);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        if let Some(name) = shot {
+            self.screen_shot(name);
+        }
+        self.xdotool(&["key", "--window", &id, "Return"]);
+    }
+
+    pub async fn quit(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn xpath_literal(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else {
+        format!("concat('{}')", s.replace('\'', "', \"'\", '"))
+    }
+}
+
+pub fn tail(text: &str, n: usize) -> &str {
+    let start = text.len().saturating_sub(n);
+    let start = (start..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(text.len());
+    &text[start..]
+}
