@@ -91,6 +91,7 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let (file, guard) = match oxdrop_core::paths::log_dir().and_then(|dir| {
+        std::fs::create_dir_all(&dir).ok()?;
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .max_log_files(7)

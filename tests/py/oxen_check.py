@@ -4,8 +4,9 @@
 Reads a JSON request on stdin:
   {"host": "127.0.0.1:3000", "scheme": "http", "repo": "ns/name", "revision": "main",
    "expect": {"remote/path": "/local/file", ...}}
-Downloads every expected path with oxenai, compares the bytes with the local file, lists the
-repository tree at that revision, and prints one JSON report on stdout.
+Downloads the expected paths with oxenai (one download per top-level file or folder), compares the
+bytes with the local files, lists the repository tree at that revision, and prints one JSON report
+on stdout.
 """
 import filecmp
 import json
@@ -39,19 +40,30 @@ def main():
                       revision=req["revision"])
     report = {"checked": 0, "mismatched": [], "missing": [], "tree": [], "log": []}
     with tempfile.TemporaryDirectory(prefix="oxen-check-") as tmp:
-        for i, (remote, local) in enumerate(sorted(req["expect"].items())):
+        # One download per top-level file or folder (oxenai fetches folders in parallel), then
+        # compare every expected file with its local source.
+        tops = sorted({remote.split("/", 1)[0] for remote in req["expect"]})
+        failed_tops = {}
+        for i, top in enumerate(tops):
             dst = os.path.join(tmp, str(i))
             try:
-                repo.download(remote, dst, revision=req["revision"])
-            except Exception as e:  # noqa: BLE001 - any failure is a missing file for the report
-                report["missing"].append({"path": remote, "error": str(e)[:300]})
+                repo.download(top, dst, revision=req["revision"])
+            except Exception as e:  # noqa: BLE001 - any failure is missing files for the report
+                failed_tops[top] = str(e)[:300]
+        for remote, local in sorted(req["expect"].items()):
+            top, _, rest = remote.partition("/")
+            if top in failed_tops:
+                report["missing"].append({"path": remote, "error": failed_tops[top]})
                 continue
-            if os.path.isdir(dst):
-                dst = os.path.join(dst, os.path.basename(remote))
-            if not filecmp.cmp(dst, local, shallow=False):
+            base = os.path.join(tmp, str(tops.index(top)))
+            candidates = [os.path.join(base, remote), os.path.join(base, rest or top), base]
+            got = next((c for c in candidates if os.path.isfile(c)), None)
+            if got is None:
+                report["missing"].append({"path": remote, "error": "not downloaded"})
+                continue
+            if not filecmp.cmp(got, local, shallow=False):
                 report["mismatched"].append(remote)
             report["checked"] += 1
-            os.remove(dst)
     if req.get("tree", True):
         walk(repo, "", report["tree"])
         report["tree"].sort()

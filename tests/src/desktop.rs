@@ -280,6 +280,16 @@ impl Desktop {
 
     /// A WebKit screenshot of the page, saved as `<artifacts>/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        // Let WebKit paint what the DOM already shows: a snapshot taken right after a change can
+        // otherwise show the previous frame.
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         let png = self.client.screenshot().await.expect("screenshot");
         let path = artifacts_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");

@@ -18,6 +18,7 @@ async fn window_shows_the_connected_server_version() {
     })
     .await;
     assert_eq!(app.client.title().await.unwrap(), "OxDrop");
+    app.find("[data-testid=use-sandbox]").await;
     app.screenshot("01-sign-in").await;
     app.click("[data-testid=use-sandbox]").await;
     let status = app

@@ -324,7 +324,7 @@ async fn racing_uploads_on_one_branch_both_land() {
 }
 
 #[tokio::test]
-async fn racing_uploads_of_the_same_path_conflict_clearly() {
+async fn racing_uploads_of_the_same_path_conflict_clearly_and_retry_lands() {
     let server = OxenServer::start();
     let client = server.client();
     let repo = server.new_repo("samepath").await;
@@ -333,48 +333,73 @@ async fn racing_uploads_of_the_same_path_conflict_clearly() {
     upload_paths(&client, &repo, "main", "", &[base], "base")
         .await
         .unwrap();
-    // Two people plan an edit of the same file from the same head…
+    // Another client is mid-upload of the same file: its workspace is open and staged…
+    let other = server.client();
+    let ws = other
+        .create_workspace(&repo, "main", "other-client")
+        .await
+        .unwrap();
+    let theirs_bytes = bytes::Bytes::from_static(b"their version of the data");
+    let staged = other
+        .stage_files(
+            &repo,
+            &ws.id,
+            vec![oxdrop_core::client::BatchFile {
+                path: oxdrop_core::RemotePath::parse("data.csv").unwrap(),
+                bytes: theirs_bytes.clone(),
+                gzip: false,
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(staged, vec!["data.csv"]);
+    // …when ours lands first.
     let mine = fixtures::write_file(&tmp.path().join("mine/data.csv"), 200, 1);
-    let theirs = fixtures::write_file(&tmp.path().join("theirs/data.csv"), 300, 2);
-    let req_mine = request(&repo, "main", "", &[mine.clone()]);
-    let req_theirs = request(&repo, "main", "", &[theirs.clone()]);
-    let plan_mine = make_plan(&client, &req_mine).await.unwrap();
-    let plan_theirs = make_plan(&client, &req_theirs).await.unwrap();
-    // …theirs lands first…
-    upload::upload(
-        &client,
-        &req_theirs,
-        &plan_theirs,
-        &options("theirs"),
-        Arc::new(upload::NoProgress),
-        CancellationToken::new(),
+    upload_paths(&client, &repo, "main", "", &[mine.clone()], "mine")
+        .await
+        .unwrap();
+    // Their commit is refused in plain words, not as a raw 409.
+    let author = oxdrop_tests::upload::author();
+    let err = other
+        .commit_workspace(&repo, &ws.id, "main", "theirs", &author)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::BranchMoved);
+    assert_eq!(err.status, Some(409));
+    assert!(
+        err.message.contains("changed some of the same files"),
+        "{}",
+        err.message
+    );
+    other.delete_workspace(&repo, &ws.id).await.unwrap();
+    // They review again (the plan now says "will overwrite") and upload: it lands.
+    let theirs = tmp.path().join("theirs/data.csv");
+    std::fs::create_dir_all(theirs.parent().unwrap()).unwrap();
+    std::fs::write(&theirs, &theirs_bytes).unwrap();
+    let (plan, _) = upload_paths(
+        &other,
+        &repo,
+        "main",
+        "",
+        &[theirs.clone()],
+        "theirs, again",
     )
     .await
     .unwrap();
-    // …mine was started from the old head: the upload opens its workspace now, from the new head,
-    // so it overwrites knowingly or conflicts; either way nothing is lost and history keeps both.
-    let result = upload::upload(
-        &client,
-        &req_mine,
-        &plan_mine,
-        &options("mine"),
-        Arc::new(upload::NoProgress),
-        CancellationToken::new(),
-    )
-    .await;
-    let report = oxenpy::check(&server.url(), &repo.to_string(), "main", &[]);
-    let messages: Vec<&str> = report.log.iter().map(|c| c.message.as_str()).collect();
-    match result {
-        Ok(_) => assert_eq!(messages[..2], ["mine", "theirs"]),
-        Err(e) => {
-            assert_eq!(e.code, ErrorCode::BranchMoved, "{}", e.message);
-            assert_eq!(messages[0], "theirs");
-        }
-    }
-    assert!(
-        client.workspace_ids(&repo).await.unwrap().is_empty(),
-        "no workspace left behind"
+    assert_eq!(plan.totals.overwrite_files, 1);
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        &repo.to_string(),
+        "main",
+        &[("data.csv".into(), theirs)],
     );
+    let messages: Vec<&str> = report.log.iter().map(|c| c.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["theirs, again", "mine", "base"],
+        "nothing lost from history"
+    );
+    assert!(client.workspace_ids(&repo).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -33,6 +33,17 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// For calls a person is waiting on (browsing, signing in): a couple of quick retries, so a
+    /// hiccup is smoothed over but a wrong address is reported within seconds.
+    pub fn interactive() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(300),
+            max_delay: Duration::from_secs(2),
+            max_elapsed: Duration::from_secs(8),
+        }
+    }
+
     pub fn none() -> Self {
         RetryPolicy {
             max_attempts: 1,

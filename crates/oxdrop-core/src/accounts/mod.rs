@@ -236,7 +236,10 @@ pub async fn sign_in(store: &SettingsStore, keychain: &Keychain, form: SignIn) -
         let previous_key = keychain.get(&id).ok().flatten();
         match &key {
             Some(k) => keychain.set(&id, k)?,
-            None => keychain.delete(&id)?,
+            // A keyless account (a local server) needs no keychain; clear an old key if we can.
+            None => {
+                let _ = keychain.delete(&id);
+            }
         }
         let mut settings = store.load();
         settings.accounts.retain(|a| a.id != id);

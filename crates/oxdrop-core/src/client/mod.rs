@@ -50,7 +50,10 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Whole-request limit for a commit, which the server may work on silently for long.
     pub commit_timeout: Duration,
+    /// Uploads: long enough to ride out a server restart.
     pub retry: RetryPolicy,
+    /// Reads a person is waiting on: quick.
+    pub quick_retry: RetryPolicy,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +64,7 @@ impl Default for ClientOptions {
             request_timeout: Duration::from_secs(90),
             commit_timeout: Duration::from_secs(30 * 60),
             retry: RetryPolicy::default(),
+            quick_retry: RetryPolicy::interactive(),
         }
     }
 }
@@ -260,7 +264,7 @@ impl OxenClient {
     ) -> Result<T> {
         let timeout = self.inner.options.request_timeout;
         retry(
-            &self.inner.options.retry,
+            &self.inner.options.quick_retry,
             &self.inner.never,
             |attempt, err, delay| {
                 tracing::info!(attempt, ?delay, error = %err.log_line(), "retrying GET");
@@ -284,7 +288,7 @@ impl OxenClient {
         let url = self.url(&["version"]);
         let timeout = self.inner.options.request_timeout;
         let response = retry(
-            &self.inner.options.retry,
+            &self.inner.options.quick_retry,
             &self.inner.never,
             |_, _, _| {},
             |_| self.send(self.request(Method::GET, url.clone()).timeout(timeout), &op),
