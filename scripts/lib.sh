@@ -61,12 +61,18 @@ check_toolchains() {
 }
 
 install_ui_deps() {
-  if [ -d "$ROOT/ui/node_modules" ] && [ "$ROOT/ui/node_modules/.package-lock.json" -nt "$ROOT/ui/package-lock.json" ]; then
+  local stamp="$ROOT/ui/node_modules/.oxdrop-lock.sha256" want
+  want="$(sha256sum "$ROOT/ui/package-lock.json" | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     note "UI dependencies: up to date"
     return
   fi
-  step "Installing the UI's npm dependencies (from the lockfile)"
-  (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+  step "Installing the UI's npm dependencies (versions from package-lock.json)"
+  # Not `npm ci`: the registry mirror these machines use lacks the Tauri CLI's binaries for other
+  # platforms, so the lockfile cannot list them and `npm ci` refuses it. `npm install --no-save`
+  # installs exactly the locked versions and never rewrites the lockfile.
+  (cd "$ROOT/ui" && npm install --no-save --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
 }
 
 # The swagger-ui zip oxen-server's build script would download from GitHub ships in a crates.io
