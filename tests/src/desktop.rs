@@ -255,8 +255,11 @@ impl Desktop {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        let log = artifacts_dir().join(format!("app-log-{}.txt", std::process::id()));
+        let _ = std::fs::write(&log, self.app_log());
         panic!(
-            "{css} never matched; last text: {last:?}\napp log:\n{}",
+            "{css} never matched; last text: {last:?}\napp log (all of it in {}):\n{}",
+            log.display(),
             tail(&self.app_log(), 3000)
         );
     }

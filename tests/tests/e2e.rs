@@ -1,13 +1,69 @@
 //! End to end: the real OxDrop window (WebKitGTK under Xvfb, driven through tauri-driver), the
-//! real oxen-server, the real Secret Service, real OS drags and native dialogs.
+//! real oxen-server behind a real auth proxy, the real Secret Service, a real OS drag (XDND) and
+//! the native GTK file chooser, and every upload read back with Oxen's own client.
 
 // Test code: `&[path.clone()]` reads better, and a panic is how a test fails.
 #![allow(clippy::cloned_ref_to_slice_refs, clippy::unwrap_used)]
 
+use std::path::Path;
 use std::time::Duration;
 
-use oxdrop_tests::OxenServer;
 use oxdrop_tests::desktop::{Desktop, Launch};
+use oxdrop_tests::nginx::AuthProxy;
+use oxdrop_tests::upload::pairs;
+use oxdrop_tests::{OxenServer, fixtures, oxenpy};
+
+const KEY: &str = "e2e-key-7d3f09c1a5b2";
+const LONG: Duration = Duration::from_secs(60);
+
+fn keychain_lookup(service: &str, account: &str) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", account])
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn sign_in(app: &Desktop, server: &str, user: &str, key: &str) {
+    app.click("[data-testid=server-other]").await;
+    app.fill("[data-testid=server-url]", server).await;
+    app.fill("[data-testid=user]", user).await;
+    app.fill("[data-testid=api-key]", key).await;
+}
+
+/// Waits for the repository picker to show `name` as the selected repository.
+async fn repo_selected(app: &Desktop, name: &str) {
+    app.wait_text("[data-testid=repos] [aria-selected=true]", LONG, |t| {
+        t == name
+    })
+    .await;
+}
+
+async fn review_and_upload(app: &Desktop, summary_says: &str, shot: Option<&str>) -> String {
+    app.click("[data-testid=review-upload]").await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.contains(summary_says)
+    })
+    .await;
+    if let Some(name) = shot {
+        app.screenshot(name).await;
+    }
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
+        .await;
+    app.text("[data-testid=commit-id]").await
+}
+
+async fn add_file_with_dialog(app: &Desktop, path: &Path, shot: Option<&str>) {
+    app.click("[data-testid=add-files]").await;
+    app.choose_in_dialog("Add files to upload", path, shot)
+        .await;
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    app.wait_text("[data-testid=sources]", LONG, |t| t.contains(&name))
+        .await;
+}
 
 #[tokio::test]
 async fn window_shows_the_connected_server_version() {
@@ -19,18 +75,252 @@ async fn window_shows_the_connected_server_version() {
     .await;
     assert_eq!(app.client.title().await.unwrap(), "OxDrop");
     app.find("[data-testid=use-sandbox]").await;
-    app.screenshot("01-sign-in").await;
     app.click("[data-testid=use-sandbox]").await;
     let status = app
-        .wait_text(
-            "[data-testid=server-status]",
-            Duration::from_secs(30),
-            |t| t.contains("oxen-server"),
-        )
+        .wait_text("[data-testid=server-status]", LONG, |t| {
+            t.contains("oxen-server")
+        })
         .await;
     assert!(status.contains("oxen-server 0.65.2"), "{status}");
     assert!(status.contains(&server.url()), "{status}");
     assert_eq!(app.text("#server-version").await, "oxen-server 0.65.2");
-    app.screenshot("02-connected").await;
+    app.screenshot("00-connected").await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn sign_in_create_repo_drag_pick_upload_and_branch() {
+    let server = OxenServer::start();
+    let proxy = AuthProxy::start(server.port(), KEY);
+    let app = Desktop::launch(Launch::default()).await;
+
+    // Sign in with a key; it goes to the keychain and nowhere else.
+    sign_in(&app, &proxy.url(), "ada", KEY).await;
+    app.screenshot("01-sign-in").await;
+    app.click("[data-testid=sign-in]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains("oxen-server 0.65.2")
+    })
+    .await;
+    let account = format!("ada@{}", proxy.url());
+    assert_eq!(
+        keychain_lookup(&app.keychain_service, &account).as_deref(),
+        Some(KEY)
+    );
+    assert!(
+        !app.client.source().await.unwrap().contains(KEY),
+        "the key left the page"
+    );
+
+    // A new repository, checked as it is typed.
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "a").await;
+    app.wait_text("[data-testid=repo-name-check]", LONG, |t| {
+        t.contains("at least 2 characters")
+    })
+    .await;
+    app.fill("[data-testid=new-repo-name]", "photos").await;
+    app.fill("[data-testid=new-repo-description]", "Holiday pictures")
+        .await;
+    app.click("[data-testid=create-repo]").await;
+    repo_selected(&app, "photos").await;
+    // Creating it again is "already exists — use it".
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "photos").await;
+    app.wait_text("[data-testid=repo-name-check]", LONG, |t| {
+        t.contains("already exists")
+    })
+    .await;
+    app.screenshot("02-new-repository").await;
+    app.click("[data-testid=use-existing-repo]").await;
+    repo_selected(&app, "photos").await;
+
+    // A folder dragged from the OS, with a real XDND drag.
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("Summer 2024");
+    let rel = fixtures::small_tree(&album, 40, 100, 50_000, 11);
+    let (x, y, w, h) = app.window_geometry("OxDrop");
+    app.drag_files_to(&[album.clone()], x + w / 4, y + h / 2)
+        .await;
+    app.wait_text("[data-testid=sources]", LONG, |t| t.contains("Summer 2024"))
+        .await;
+
+    // A file picked in the native dialog.
+    let notes = fixtures::write_file(&tmp.path().join("notes é.txt"), 3000, 12);
+    add_file_with_dialog(&app, &notes, Some("03-native-dialog")).await;
+    app.screenshot("03-files").await;
+
+    // Review, then upload with an author.
+    app.click("[data-testid=review-upload]").await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.contains("41 new files")
+    })
+    .await;
+    app.fill("[data-testid=author-name]", "Ada Lovelace").await;
+    app.fill("[data-testid=author-email]", "ada@example.com")
+        .await;
+    app.screenshot("04-review").await;
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
+        .await;
+    app.screenshot("05-done").await;
+    let mut expect = pairs("Summer 2024", &album, &rel);
+    expect.push(("notes é.txt".into(), notes.clone()));
+    let report = oxenpy::assert_uploaded(&server.url(), "ada/photos", "main", &expect);
+    assert_eq!(
+        report.log[0].message,
+        "Add 41 files: Summer 2024, notes é.txt"
+    );
+    assert_eq!(report.log[0].author, "Ada Lovelace");
+    assert!(
+        app.text("[data-testid=commit-id]")
+            .await
+            .starts_with(&report.log[0].id[..10])
+    );
+
+    // A branch from main, and an upload to it.
+    app.click("[data-testid=new-upload]").await;
+    app.click("[data-testid=new-branch]").await;
+    app.fill("[data-testid=new-branch-name]", "experiment")
+        .await;
+    app.click("[data-testid=create-branch]").await;
+    app.wait_text("[data-testid=branch-select] option:checked", LONG, |t| {
+        t == "experiment"
+    })
+    .await;
+    let extra = fixtures::write_file(&tmp.path().join("extra.csv"), 5000, 13);
+    add_file_with_dialog(&app, &extra, None).await;
+    // The author is remembered now.
+    review_and_upload(&app, "1 new file", None).await;
+    let exp = oxenpy::assert_uploaded(
+        &server.url(),
+        "ada/photos",
+        "experiment",
+        &[("extra.csv".into(), extra)],
+    );
+    assert_eq!(exp.log[0].author, "Ada Lovelace");
+    assert!(
+        exp.tree.contains(&"notes é.txt".to_owned()),
+        "branched from main"
+    );
+    let main = oxenpy::check(&server.url(), "ada/photos", "main", &[]);
+    assert!(
+        !main.tree.contains(&"extra.csv".to_owned()),
+        "main untouched"
+    );
+
+    // Nothing the app wrote holds the key.
+    let leaks = oxdrop_tests::cli::files_containing(&app.home, KEY);
+    assert!(leaks.is_empty(), "{leaks:?}");
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_rejected_key_asks_to_sign_in_again() {
+    let server = OxenServer::start();
+    let mut proxy = AuthProxy::start(server.port(), KEY);
+    let app = Desktop::launch(Launch::default()).await;
+    // A wrong key is refused at sign-in, and nothing is stored.
+    sign_in(&app, &proxy.url(), "bob", "not-the-key").await;
+    app.click("[data-testid=sign-in]").await;
+    app.wait_text("[data-testid=signin-error]", LONG, |t| {
+        t.contains("rejected your API key")
+    })
+    .await;
+    app.screenshot("06-key-rejected").await;
+    assert_eq!(
+        keychain_lookup(&app.keychain_service, &format!("bob@{}", proxy.url())),
+        None
+    );
+    // The right one works…
+    app.fill("[data-testid=api-key]", KEY).await;
+    app.click("[data-testid=sign-in]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains("oxen-server")
+    })
+    .await;
+    // …until it is revoked: the next call says so and offers to sign in again.
+    proxy.set_key("rotated-key-999");
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "after-revoke")
+        .await;
+    app.click("[data-testid=create-repo]").await;
+    app.wait_text("[data-testid=repo-error]", LONG, |t| {
+        t.contains("rejected your API key")
+    })
+    .await;
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn server_stopped_mid_upload_is_a_clear_error_then_resume_finishes() {
+    let mut server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let big = fixtures::write_file(&tmp.path().join("big.bin"), 400 * 1024 * 1024, 21);
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        env: vec![("OXDROP_RETRY_SECS".into(), "12".into())],
+        ..Launch::default()
+    })
+    .await;
+    app.click("[data-testid=use-sandbox]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains("oxen-server")
+    })
+    .await;
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "resumable").await;
+    app.click("[data-testid=create-repo]").await;
+    repo_selected(&app, "resumable").await;
+    add_file_with_dialog(&app, &big, None).await;
+    app.click("[data-testid=review-upload]").await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.contains("1 new file")
+    })
+    .await;
+    app.fill("[data-testid=author-name]", "Eve").await;
+    app.fill("[data-testid=author-email]", "eve@example.com")
+        .await;
+    app.click("[data-testid=upload]").await;
+    // Crash the server once bytes are really flowing.
+    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
+        t.split(" · ")
+            .nth(1)
+            .is_some_and(|b| b.contains("MB of") && !b.starts_with("0 "))
+    })
+    .await;
+    server.crash();
+    let err = app
+        .wait_text("[data-testid=upload-error]", LONG, |t| !t.is_empty())
+        .await;
+    assert!(err.contains("Could not connect"), "{err}");
+    assert!(err.contains("you can resume it"), "{err}");
+    app.screenshot("07-server-gone").await;
+
+    // The server comes back; the interrupted upload is offered for resuming and finishes.
+    server.restart();
+    app.click("[data-testid=back]").await;
+    app.wait_text("[data-testid=interrupted]", LONG, |t| {
+        t.contains("was interrupted")
+    })
+    .await;
+    app.screenshot("08-resume-offered").await;
+    app.click("[data-testid=resume]").await;
+    app.wait_text("[data-testid=upload-done]", Duration::from_secs(240), |t| {
+        t.contains("Commit")
+    })
+    .await;
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/resumable",
+        "main",
+        &[("big.bin".into(), big)],
+    );
+    assert_eq!(report.log[0].message, "Add big.bin");
+    assert_eq!(
+        report.log.iter().filter(|c| c.author == "Eve").count(),
+        1,
+        "one commit"
+    );
     app.quit().await;
 }

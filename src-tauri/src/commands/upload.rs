@@ -54,6 +54,16 @@ pub async fn plan_upload(state: State<'_, AppState>, args: PlanArgs) -> Result<P
     Ok(plan)
 }
 
+/// Runs an upload on its own task, so that even a bug that panics ends the command with an error
+/// the page can show, instead of a promise that never settles.
+async fn contained<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    tauri::async_runtime::spawn(work)
+        .await
+        .map_err(Error::internal)?
+}
+
 /// Sends progress to the page: the engine already throttles to a few snapshots per second.
 fn channel_sink(channel: Channel<ProgressSnapshot>) -> Arc<dyn upload::ProgressSink> {
     Arc::new(move |s: ProgressSnapshot| {

@@ -57,13 +57,22 @@ pub struct ClientOptions {
 }
 
 impl Default for ClientOptions {
+    /// `OXDROP_RETRY_SECS` sets how long an upload keeps retrying through an outage before it
+    /// stops as "interrupted, resumable" (default 120 s).
     fn default() -> Self {
+        let mut retry = RetryPolicy::default();
+        if let Some(secs) = std::env::var("OXDROP_RETRY_SECS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            retry.max_elapsed = Duration::from_secs(secs.max(1));
+        }
         ClientOptions {
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(120),
             request_timeout: Duration::from_secs(90),
             commit_timeout: Duration::from_secs(30 * 60),
-            retry: RetryPolicy::default(),
+            retry,
             quick_retry: RetryPolicy::interactive(),
         }
     }

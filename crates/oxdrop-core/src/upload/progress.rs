@@ -193,6 +193,10 @@ impl Tracker {
             if !(force || i.dirty || moved) {
                 return None;
             }
+            // Bytes taken back after a failed attempt restart the speed estimate.
+            if i.samples.back().is_some_and(|(_, b)| *b > bytes_done) {
+                i.samples.clear();
+            }
             i.samples.push_back((now, bytes_done));
             while i.samples.len() > 2
                 && i.samples
@@ -205,7 +209,7 @@ impl Tracker {
                 (Some((t0, b0)), Some((t1, b1))) if t1 > t0 => {
                     let secs = t1.duration_since(*t0).as_secs_f64();
                     if secs >= 0.2 {
-                        ((b1 - b0) as f64 / secs) as u64
+                        (b1.saturating_sub(*b0) as f64 / secs) as u64
                     } else {
                         0
                     }
@@ -281,6 +285,11 @@ mod tests {
 
         t.sub_bytes(500);
         assert_eq!(t.bytes_done(), 0, "never negative");
+        assert_eq!(
+            t.snapshot(true).unwrap().bytes_per_sec,
+            0,
+            "going back is not speed"
+        );
         t.file_with(2, FileState::Failed, Some("gone".into()));
         let s = t.snapshot(false).unwrap();
         assert_eq!(s.files_failed, 1);
