@@ -110,14 +110,18 @@ pub async fn start_upload(
         tuning: Tuning::default(),
         journal_dir: Some(state.journal_dir.clone()),
     };
-    let result = upload::upload(
-        &session.client,
-        &request,
-        &plan,
-        &options,
-        channel_sink(progress),
-        cancel,
-    )
+    let (client, req) = (session.client.clone(), request.clone());
+    let result = contained(async move {
+        upload::upload(
+            &client,
+            &req,
+            &plan,
+            &options,
+            channel_sink(progress),
+            cancel,
+        )
+        .await
+    })
     .await;
     *lock(&state.running) = None;
     finished(&app, &state, &request, &result);
@@ -217,14 +221,11 @@ pub async fn resume_upload(
 ) -> Result<UploadOutcome, Error> {
     let session = state.session()?;
     let cancel = begin(&state)?;
-    let result = upload::resume(
-        &session.client,
-        &state.journal_dir,
-        &args.id,
-        Tuning::default(),
-        channel_sink(progress),
-        cancel,
-    )
+    let (client, dir) = (session.client.clone(), state.journal_dir.clone());
+    let result = contained(async move {
+        let sink = channel_sink(progress);
+        upload::resume(&client, &dir, &args.id, Tuning::default(), sink, cancel).await
+    })
     .await;
     *lock(&state.running) = None;
     notify_if_unfocused(&app, &result);
