@@ -5,6 +5,7 @@ pub mod cli;
 pub mod desktop;
 pub mod faults;
 pub mod fixtures;
+pub mod hostile;
 pub mod nginx;
 pub mod oxenpy;
 pub mod server;

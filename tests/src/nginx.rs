@@ -115,6 +115,108 @@ http {{
     }
 }
 
+/// nginx serving https with a self-signed certificate in front of a server: what a client sees
+/// when a server's certificate is not trusted.
+#[derive(Debug)]
+pub struct SelfSignedTls {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl SelfSignedTls {
+    pub fn start(upstream: u16) -> SelfSignedTls {
+        let dir = tempfile::Builder::new()
+            .prefix("oxdrop-tls-")
+            .tempdir()
+            .expect("temp dir");
+        let d = dir.path();
+        let made = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(d.join("key.pem"))
+            .arg("-out")
+            .arg(d.join("cert.pem"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(made.success(), "openssl could not make a certificate");
+        let port = free_port();
+        let user = if nix::unistd::Uid::effective().is_root() {
+            "user root root;"
+        } else {
+            ""
+        };
+        let p = d.display();
+        let conf = format!(
+            r#"{user}
+worker_processes 1;
+daemon off;
+pid {p}/nginx.pid;
+error_log {p}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {p}/body;
+  proxy_temp_path {p}/proxy;
+  fastcgi_temp_path {p}/fastcgi;
+  uwsgi_temp_path {p}/uwsgi;
+  scgi_temp_path {p}/scgi;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {p}/cert.pem;
+    ssl_certificate_key {p}/key.pem;
+    location / {{ proxy_pass http://127.0.0.1:{upstream}; }}
+  }}
+}}
+"#
+        );
+        std::fs::write(d.join("nginx.conf"), conf).expect("conf");
+        let mut child = Command::new(nginx_bin())
+            .args(["-e", "stderr", "-c"])
+            .arg(d.join("nginx.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("nginx (tls) exited: {status}");
+            }
+            assert!(Instant::now() < deadline, "nginx (tls) did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SelfSignedTls {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SelfSignedTls {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn nginx_bin() -> PathBuf {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()
