@@ -581,3 +581,34 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any status with any body maps to an error with plain words: no raw JSON or HTML.
+        #[test]
+        fn every_answer_maps_to_plain_words(status in 300u16..600, body in proptest::collection::vec(any::<u8>(), 0..300), op in 0usize..10) {
+            let repo = RepoRef::new("ns", "repo").unwrap();
+            let root = RemotePath::root();
+            let ops = [
+                Op::Server, Op::Namespace("ns"), Op::Repo(&repo), Op::CreateRepo(&repo),
+                Op::Branch(&repo, "main"), Op::CreateBranch(&repo, "b", "main"),
+                Op::Path(&repo, "main", &root), Op::Workspace(&repo), Op::Stage(&repo),
+                Op::Commit(&repo, "main"),
+            ];
+            let Ok(status) = StatusCode::from_u16(status) else { return Ok(()) };
+            let server = ServerUrl::parse("http://127.0.0.1:3000").unwrap();
+            let err = status_error(status, &ServerError::parse(&body), &ops[op], &server, None);
+            prop_assert!(!err.message.is_empty());
+            prop_assert!(!err.message.contains("\"status\""));
+            prop_assert!(!err.message.to_ascii_lowercase().contains("<html"));
+            prop_assert_eq!(err.status, Some(status.as_u16()));
+        }
+    }
+}

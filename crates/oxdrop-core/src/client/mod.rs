@@ -308,9 +308,12 @@ impl OxenClient {
             .get("oxen-version")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body: std::result::Result<wire::VersionBody, _> =
-            parse_json(response, &self.inner.server).await;
-        let version = body.ok().and_then(|b| b.oxen_version).or(header_version);
+        let body: Result<wire::VersionBody> = parse_json(response, &self.inner.server).await;
+        let version = match body {
+            Ok(b) => b.oxen_version.or(header_version),
+            // An unreadable body explains itself ("sent a web page"), unless the header says.
+            Err(e) => Some(header_version.ok_or(e)?),
+        };
         match version {
             Some(v) if !v.trim().is_empty() => Ok(ServerInfo { version: v }),
             _ => Err(errors::not_oxen(

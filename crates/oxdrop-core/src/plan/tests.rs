@@ -242,3 +242,57 @@ fn default_messages_describe_the_upload() {
         "Add 6 files: f0.txt, f1.txt and 4 more"
     );
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A random tree: names (some odd), nesting, links, empty files.
+    fn entries() -> impl Strategy<Value = Vec<(Vec<String>, u8)>> {
+        let name = prop_oneof![
+            "[a-z]{1,6}",
+            Just(".oxen".to_owned()),
+            Just("same".to_owned()),
+            "[ a-zA-Z0-9_.\u{e9}-]{1,8}",
+        ];
+        proptest::collection::vec((proptest::collection::vec(name, 1..4), 0u8..4), 0..25)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever is on disk, the walk ends, every file lands once at a valid, unique path,
+        /// and the collision rules leave no path that is both a file and a folder.
+        #[test]
+        fn walking_any_tree_gives_unique_valid_paths(tree in entries()) {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = tmp.path().join("root");
+            std::fs::create_dir_all(&root).unwrap();
+            for (parts, kind) in &tree {
+                let path = parts.iter().fold(root.clone(), |p, n| p.join(n));
+                if path.exists() || parts.iter().any(|p| p == "." || p == "..") { continue; }
+                let Some(parent) = path.parent() else { continue };
+                if std::fs::create_dir_all(parent).is_err() { continue; }
+                let _ = match kind {
+                    0 => std::fs::write(&path, b"x"),
+                    1 => std::fs::write(&path, b""),
+                    2 => std::fs::create_dir_all(&path),
+                    _ => std::os::unix::fs::symlink(&root, &path),
+                };
+            }
+            let (found, mut refused) = walk_sources(&[root.clone(), root.clone()], &RemotePath::root());
+            let kept = refuse_collisions(found.clone(), &mut refused);
+            let mut seen = std::collections::HashSet::new();
+            for c in &kept {
+                prop_assert!(seen.insert(c.remote.clone()), "duplicate {}", c.remote);
+                prop_assert_eq!(RemotePath::parse(c.remote.as_str()).ok(), Some(c.remote.clone()));
+                prop_assert!(c.remote.segments().all(|s| !s.eq_ignore_ascii_case(".oxen")));
+            }
+            let folders: std::collections::HashSet<&str> = kept.iter().flat_map(|c| c.remote.ancestors()).collect();
+            prop_assert!(kept.iter().all(|c| !folders.contains(c.remote.as_str())));
+            // The same folder given twice: every file of it is a duplicate, so nothing is kept.
+            prop_assert!(kept.is_empty() || found.is_empty());
+        }
+    }
+}
