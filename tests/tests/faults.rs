@@ -53,7 +53,8 @@ async fn heavy_server_killed_twice_mid_upload_still_one_commit() {
         let s = server.lock().unwrap();
         (s.url(), s.client())
     };
-    let repo = server.lock().unwrap().new_repo("crash").await;
+    let repo = oxdrop_core::RepoRef::new("oxdrop-tests", &oxdrop_tests::unique_name("crash")).unwrap();
+    client.create_repository(&repo, None).await.unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("load");
     let mut rel = fixtures::small_tree(&root, 1000, 100, 20_000, 5);
