@@ -53,7 +53,8 @@ async fn heavy_server_killed_twice_mid_upload_still_one_commit() {
         let s = server.lock().unwrap();
         (s.url(), s.client())
     };
-    let repo = oxdrop_core::RepoRef::new("oxdrop-tests", &oxdrop_tests::unique_name("crash")).unwrap();
+    let repo =
+        oxdrop_core::RepoRef::new("oxdrop-tests", &oxdrop_tests::unique_name("crash")).unwrap();
     client.create_repository(&repo, None).await.unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("load");
