@@ -65,26 +65,61 @@ async fn add_file_with_dialog(app: &Desktop, path: &Path, shot: Option<&str>) {
         .await;
 }
 
+/// Every control a person can reach has a name a screen reader can say.
+async fn unlabeled_controls(app: &Desktop) -> Vec<String> {
+    let js = r#"
+        const bad = [];
+        for (const el of document.querySelectorAll('button, input, select, textarea, [role=listbox], [tabindex]')) {
+            const labelled = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+                || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label')
+                || (el.tagName === 'BUTTON' && el.textContent.trim());
+            if (!labelled && el.type !== 'hidden') bad.push(el.outerHTML.slice(0, 120));
+        }
+        return bad;"#;
+    serde_json::from_value(app.client.execute(js, vec![]).await.unwrap()).unwrap()
+}
+
 #[tokio::test]
 async fn window_shows_the_connected_server_version() {
     let server = OxenServer::start();
     let app = Desktop::launch(Launch {
         sandbox: Some(server.url()),
+        // The OS asks for dark: the window follows.
+        env: vec![("GTK_THEME".into(), "Adwaita:dark".into())],
         ..Launch::default()
     })
     .await;
     assert_eq!(app.client.title().await.unwrap(), "OxDrop");
     app.find("[data-testid=use-sandbox]").await;
-    app.click("[data-testid=use-sandbox]").await;
+    let dark = app
+        .client
+        .execute(
+            "return [matchMedia('(prefers-color-scheme: dark)').matches, getComputedStyle(document.documentElement).backgroundColor]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(dark[0], true, "{dark}");
+    assert_eq!(dark[1], "rgb(23, 23, 26)", "dark background: {dark}");
+    let unlabeled = unlabeled_controls(&app).await;
+    assert!(unlabeled.is_empty(), "{unlabeled:?}");
+    app.screenshot("00-sign-in-dark").await;
+    // Keyboard only: the sandbox button takes Enter.
+    app.find("[data-testid=use-sandbox]")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
     let status = app
-        .wait_text("[data-testid=server-status]", LONG, |t| {
-            t.contains("oxen-server")
-        })
+        .wait_text("[data-testid=server-status]", LONG, |t| t.contains("oxen-server"))
         .await;
     assert!(status.contains("oxen-server 0.65.2"), "{status}");
     assert!(status.contains(&server.url()), "{status}");
     assert_eq!(app.text("#server-version").await, "oxen-server 0.65.2");
-    app.screenshot("00-connected").await;
+    app.find("[data-testid=repos]").await;
+    let unlabeled = unlabeled_controls(&app).await;
+    assert!(unlabeled.is_empty(), "{unlabeled:?}");
+    app.screenshot("00-connected-dark").await;
     app.quit().await;
 }
 
@@ -396,5 +431,62 @@ async fn the_page_cannot_choose_files_forge_drops_or_see_the_key() {
         assert!(r.get("ok").is_some(), "{cmd}: {r}");
     }
     assert!(!app.client.source().await.unwrap().contains(KEY));
+    app.quit().await;
+}
+
+/// Ten thousand files: the plan and the progress list render only what is on screen, scroll to
+/// the end, and the upload lands in one commit.
+#[tokio::test]
+async fn ten_thousand_files_stay_smooth() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("many");
+    std::fs::create_dir_all(&folder).unwrap();
+    for i in 0..10_000 {
+        std::fs::write(folder.join(format!("file-{i:05}.txt")), format!("{i}\n")).unwrap();
+    }
+    let app = Desktop::launch(Launch { sandbox: Some(server.url()), ..Launch::default() }).await;
+    app.click("[data-testid=use-sandbox]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| t.contains("oxen-server")).await;
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "ten-thousand").await;
+    app.click("[data-testid=create-repo]").await;
+    repo_selected(&app, "ten-thousand").await;
+    let (x, y, w, h) = app.window_geometry("OxDrop");
+    app.drag_files_to(&[folder.clone()], x + w / 4, y + h / 2).await;
+    app.wait_text("[data-testid=sources]", LONG, |t| t.contains("many")).await;
+    app.click("[data-testid=review-upload]").await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| t.contains("10,000 new files")).await;
+    let rows = "return document.querySelectorAll('[role=listitem]').length";
+    let rendered = app.client.execute(rows, vec![]).await.unwrap().as_u64().unwrap();
+    assert!(rendered > 0 && rendered < 80, "only visible rows are in the page: {rendered}");
+    let last = app
+        .client
+        .execute(
+            "const v = document.querySelector('[role=region]'); v.scrollTop = v.scrollHeight; \
+             return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(v.textContent))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(last.as_str().unwrap().contains("many/file-09999.txt"), "scrolled to the end");
+    app.fill("[data-testid=author-name]", "Lots").await;
+    app.fill("[data-testid=author-email]", "lots@example.com").await;
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=progress-stats]", LONG, |t| !t.starts_with("0 files")).await;
+    let rendered = app.client.execute(rows, vec![]).await.unwrap().as_u64().unwrap();
+    assert!(rendered < 80, "progress list renders only visible rows: {rendered}");
+    app.screenshot("09-ten-thousand-progress").await;
+    app.wait_text("[data-testid=upload-done]", Duration::from_secs(300), |t| t.contains("10,000 files")).await;
+    let listing = server
+        .client()
+        .list_dir_all(
+            &oxdrop_core::RepoRef::new("sandbox", "ten-thousand").unwrap(),
+            "main",
+            &oxdrop_core::RemotePath::parse("many").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listing.len(), 10_000);
     app.quit().await;
 }
