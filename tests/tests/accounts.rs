@@ -89,6 +89,10 @@ fn a_rejected_key_is_never_stored() {
         user.keychain_lookup(&format!("mallory@{}", proxy.url())),
         None
     );
+    assert!(
+        user.files_containing("wrong-key-123").is_empty(),
+        "a failed sign-in wrote the key"
+    );
     let accounts = user.run(&["accounts"]);
     assert!(accounts.stdout.contains("No accounts"), "{accounts:?}");
 }

@@ -111,7 +111,9 @@ async fn window_shows_the_connected_server_version() {
         .await
         .unwrap();
     let status = app
-        .wait_text("[data-testid=server-status]", LONG, |t| t.contains("oxen-server"))
+        .wait_text("[data-testid=server-status]", LONG, |t| {
+            t.contains("oxen-server")
+        })
         .await;
     assert!(status.contains("oxen-server 0.65.2"), "{status}");
     assert!(status.contains(&server.url()), "{status}");
@@ -284,6 +286,15 @@ async fn a_rejected_key_asks_to_sign_in_again() {
         t.contains("rejected your API key")
     })
     .await;
+    // Neither key is in any file the app wrote, nor in its own output (logs, errors).
+    for key in [KEY, "not-the-key"] {
+        let leaks = oxdrop_tests::cli::files_containing(&app.home, key);
+        assert!(leaks.is_empty(), "{leaks:?}");
+    }
+    assert!(
+        !app.app_log().contains(KEY),
+        "the key is in the app's output"
+    );
     app.quit().await;
 }
 
@@ -445,21 +456,43 @@ async fn ten_thousand_files_stay_smooth() {
     for i in 0..10_000 {
         std::fs::write(folder.join(format!("file-{i:05}.txt")), format!("{i}\n")).unwrap();
     }
-    let app = Desktop::launch(Launch { sandbox: Some(server.url()), ..Launch::default() }).await;
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        ..Launch::default()
+    })
+    .await;
     app.click("[data-testid=use-sandbox]").await;
-    app.wait_text("[data-testid=server-status]", LONG, |t| t.contains("oxen-server")).await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains("oxen-server")
+    })
+    .await;
     app.click("[data-testid=new-repo]").await;
-    app.fill("[data-testid=new-repo-name]", "ten-thousand").await;
+    app.fill("[data-testid=new-repo-name]", "ten-thousand")
+        .await;
     app.click("[data-testid=create-repo]").await;
     repo_selected(&app, "ten-thousand").await;
     let (x, y, w, h) = app.window_geometry("OxDrop");
-    app.drag_files_to(&[folder.clone()], x + w / 4, y + h / 2).await;
-    app.wait_text("[data-testid=sources]", LONG, |t| t.contains("many")).await;
+    app.drag_files_to(&[folder.clone()], x + w / 4, y + h / 2)
+        .await;
+    app.wait_text("[data-testid=sources]", LONG, |t| t.contains("many"))
+        .await;
     app.click("[data-testid=review-upload]").await;
-    app.wait_text("[data-testid=plan-summary]", LONG, |t| t.contains("10,000 new files")).await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.contains("10,000 new files")
+    })
+    .await;
     let rows = "return document.querySelectorAll('[role=listitem]').length";
-    let rendered = app.client.execute(rows, vec![]).await.unwrap().as_u64().unwrap();
-    assert!(rendered > 0 && rendered < 80, "only visible rows are in the page: {rendered}");
+    let rendered = app
+        .client
+        .execute(rows, vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(
+        rendered > 0 && rendered < 80,
+        "only visible rows are in the page: {rendered}"
+    );
     let last = app
         .client
         .execute(
@@ -469,15 +502,34 @@ async fn ten_thousand_files_stay_smooth() {
         )
         .await
         .unwrap();
-    assert!(last.as_str().unwrap().contains("many/file-09999.txt"), "scrolled to the end");
+    assert!(
+        last.as_str().unwrap().contains("many/file-09999.txt"),
+        "scrolled to the end"
+    );
     app.fill("[data-testid=author-name]", "Lots").await;
-    app.fill("[data-testid=author-email]", "lots@example.com").await;
+    app.fill("[data-testid=author-email]", "lots@example.com")
+        .await;
     app.click("[data-testid=upload]").await;
-    app.wait_text("[data-testid=progress-stats]", LONG, |t| !t.starts_with("0 files")).await;
-    let rendered = app.client.execute(rows, vec![]).await.unwrap().as_u64().unwrap();
-    assert!(rendered < 80, "progress list renders only visible rows: {rendered}");
+    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
+        !t.starts_with("0 files")
+    })
+    .await;
+    let rendered = app
+        .client
+        .execute(rows, vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(
+        rendered < 80,
+        "progress list renders only visible rows: {rendered}"
+    );
     app.screenshot("09-ten-thousand-progress").await;
-    app.wait_text("[data-testid=upload-done]", Duration::from_secs(300), |t| t.contains("10,000 files")).await;
+    app.wait_text("[data-testid=upload-done]", Duration::from_secs(300), |t| {
+        t.contains("10,000 files")
+    })
+    .await;
     let listing = server
         .client()
         .list_dir_all(
