@@ -26,7 +26,7 @@ APT_PACKAGES=(
   # Tests: the real window, the real keychain, a real proxy, real OS drags and dialogs.
   webkit2gtk-driver xvfb xauth x11-utils xdotool imagemagick
   dbus dbus-x11 gnome-keyring libsecret-tools nginx-light openssl
-  python3-gi gir1.2-gtk-3.0 python3-venv
+  python3-gi gir1.2-gtk-3.0 python3-venv xdg-utils
 )
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

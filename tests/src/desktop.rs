@@ -209,12 +209,19 @@ impl Desktop {
     }
 
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(Duration::from_secs(30))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+        {
+            Ok(el) => el,
+            Err(e) => {
+                let shot = self.screen_shot(&format!("failure-{}", std::process::id()));
+                panic!("{css} did not appear: {e} (screen in {})", shot.display())
+            }
+        }
     }
 
     pub async fn click(&self, css: &str) {
@@ -257,6 +264,7 @@ impl Desktop {
         }
         let log = artifacts_dir().join(format!("app-log-{}.txt", std::process::id()));
         let _ = std::fs::write(&log, self.app_log());
+        let _ = self.screen_shot(&format!("failure-{}", std::process::id()));
         panic!(
             "{css} never matched; last text: {last:?}\napp log (all of it in {}):\n{}",
             log.display(),

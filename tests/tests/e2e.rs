@@ -129,7 +129,25 @@ async fn window_shows_the_connected_server_version() {
 async fn sign_in_create_repo_drag_pick_upload_and_branch() {
     let server = OxenServer::start();
     let proxy = AuthProxy::start(server.port(), KEY);
-    let app = Desktop::launch(Launch::default()).await;
+    // "Open in browser" goes through xdg-open, which honours $BROWSER: record what it opens.
+    let browser_dir = tempfile::tempdir().unwrap();
+    let opened = browser_dir.path().join("opened.txt");
+    let browser = browser_dir.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let app = Desktop::launch(Launch {
+        env: vec![("BROWSER".into(), browser.to_string_lossy().into_owned())],
+        ..Launch::default()
+    })
+    .await;
 
     // Sign in with a key; it goes to the keychain and nowhere else.
     sign_in(&app, &proxy.url(), "ada", KEY).await;
@@ -215,6 +233,17 @@ async fn sign_in_create_repo_drag_pick_upload_and_branch() {
             .starts_with(&report.log[0].id[..10])
     );
 
+    app.click("[data-testid=open-commit]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let url = std::fs::read_to_string(&opened).unwrap_or_default();
+    assert_eq!(
+        url.trim(),
+        format!("{}/ada/photos/commit/{}", proxy.url(), report.log[0].id)
+    );
+
     // A branch from main, and an upload to it.
     app.click("[data-testid=new-upload]").await;
     app.click("[data-testid=new-branch]").await;
@@ -225,6 +254,15 @@ async fn sign_in_create_repo_drag_pick_upload_and_branch() {
         t == "experiment"
     })
     .await;
+    // Into a folder picked from the repository's own folders.
+    app.click_text("dest-folders", "Summer 2024").await;
+    let dest = app
+        .find("[data-testid=dest-input]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(dest.as_deref(), Some("Summer 2024"));
     let extra = fixtures::write_file(&tmp.path().join("extra.csv"), 5000, 13);
     add_file_with_dialog(&app, &extra, None).await;
     // The author is remembered now.
@@ -233,7 +271,7 @@ async fn sign_in_create_repo_drag_pick_upload_and_branch() {
         &server.url(),
         "ada/photos",
         "experiment",
-        &[("extra.csv".into(), extra)],
+        &[("Summer 2024/extra.csv".into(), extra)],
     );
     assert_eq!(exp.log[0].author, "Ada Lovelace");
     assert!(
@@ -242,7 +280,7 @@ async fn sign_in_create_repo_drag_pick_upload_and_branch() {
     );
     let main = oxenpy::check(&server.url(), "ada/photos", "main", &[]);
     assert!(
-        !main.tree.contains(&"extra.csv".to_owned()),
+        !main.tree.contains(&"Summer 2024/extra.csv".to_owned()),
         "main untouched"
     );
 
@@ -540,5 +578,153 @@ async fn ten_thousand_files_stay_smooth() {
         .await
         .unwrap();
     assert_eq!(listing.len(), 10_000);
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn several_accounts_switch_and_sign_out() {
+    let server = OxenServer::start();
+    let first = AuthProxy::start(server.port(), "first-key-1111");
+    let second = AuthProxy::start(server.port(), "second-key-2222");
+    let app = Desktop::launch(Launch::default()).await;
+    sign_in(&app, &first.url(), "amy", "first-key-1111").await;
+    app.click("[data-testid=sign-in]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains(&first.url())
+    })
+    .await;
+    // Add a second account from the switcher.
+    app.find("[data-testid=account-select]")
+        .await
+        .select_by_value("__add__")
+        .await
+        .unwrap();
+    sign_in(&app, &second.url(), "bea", "second-key-2222").await;
+    app.click("[data-testid=sign-in]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains(&second.url())
+    })
+    .await;
+    let a = format!("amy@{}", first.url());
+    let b = format!("bea@{}", second.url());
+    // Switch back to the first; its key still works.
+    app.find("[data-testid=account-select]")
+        .await
+        .select_by_value(&a)
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains(&first.url())
+    })
+    .await;
+    app.wait_text("[data-testid=namespaces]", LONG, |t| t.contains("amy"))
+        .await;
+    app.screenshot("10-accounts").await;
+    // Sign out of it: its key leaves the keychain, the other account takes over.
+    app.click("[data-testid=sign-out]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains(&second.url())
+    })
+    .await;
+    assert_eq!(keychain_lookup(&app.keychain_service, &a), None);
+    assert_eq!(
+        keychain_lookup(&app.keychain_service, &b).as_deref(),
+        Some("second-key-2222")
+    );
+    app.click("[data-testid=sign-out]").await;
+    app.find("[data-testid=sign-in]").await;
+    assert_eq!(keychain_lookup(&app.keychain_service, &b), None);
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn cancel_then_a_failed_file_and_retry_failed() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let big = fixtures::write_file(&tmp.path().join("large.bin"), 300 * 1024 * 1024, 31);
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        ..Launch::default()
+    })
+    .await;
+    app.click("[data-testid=use-sandbox]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains("oxen-server")
+    })
+    .await;
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "cancel-retry")
+        .await;
+    app.click("[data-testid=create-repo]").await;
+    repo_selected(&app, "cancel-retry").await;
+    add_file_with_dialog(&app, &big, None).await;
+    app.click("[data-testid=review-upload]").await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.contains("1 new file")
+    })
+    .await;
+    app.fill("[data-testid=author-name]", "Cai").await;
+    app.fill("[data-testid=author-email]", "cai@example.com")
+        .await;
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
+        t.split(" · ")
+            .nth(1)
+            .is_some_and(|b| b.contains("MB of") && !b.starts_with("0 "))
+    })
+    .await;
+    app.click("[data-testid=cancel]").await;
+    let msg = app
+        .wait_text("[data-testid=upload-error]", LONG, |t| !t.is_empty())
+        .await;
+    assert!(msg.contains("cancelled. Nothing was committed"), "{msg}");
+    let repo = oxdrop_core::RepoRef::new("sandbox", "cancel-retry").unwrap();
+    assert!(
+        server
+            .client()
+            .workspace_ids(&repo)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing left on the server"
+    );
+
+    // Now a file that disappears after the review: it fails alone, and "Retry failed" sends it.
+    app.click("[data-testid=back]").await;
+    let shaky = fixtures::write_file(&tmp.path().join("shaky.txt"), 2000, 32);
+    add_file_with_dialog(&app, &shaky, None).await;
+    app.click("[data-testid=review-upload]").await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.contains("2 new files")
+    })
+    .await;
+    std::fs::remove_file(&shaky).unwrap();
+    app.click("[data-testid=upload]").await;
+    let failed = app
+        .wait_text(
+            "[data-testid=failed-files]",
+            Duration::from_secs(180),
+            |t| t.contains("shaky.txt"),
+        )
+        .await;
+    assert!(failed.contains("no longer exists"), "{failed}");
+    app.screenshot("11-failed-file").await;
+    fixtures::write_file(&shaky, 2000, 32);
+    app.click("[data-testid=retry-failed]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("1 file"))
+        .await;
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/cancel-retry",
+        "main",
+        &[("large.bin".into(), big), ("shaky.txt".into(), shaky)],
+    );
+    let ours: Vec<&str> = report
+        .log
+        .iter()
+        .filter(|c| c.author == "Cai")
+        .map(|c| c.message.as_str())
+        .collect();
+    assert_eq!(ours, ["Add shaky.txt", "Add 2 files: large.bin, shaky.txt"]);
     app.quit().await;
 }

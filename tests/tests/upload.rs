@@ -542,3 +542,30 @@ async fn plan_refuses_paths_that_clash_with_the_branch() {
             .all(|r| r.reason == oxdrop_core::plan::RefusalReason::PathConflict)
     );
 }
+
+#[tokio::test]
+async fn a_branch_with_only_the_servers_empty_commit_plans_and_uploads() {
+    // What a cancelled first upload leaves behind: `main` exists, with no files at all.
+    let server = OxenServer::start();
+    let client = server.client();
+    let repo = server.new_repo("emptytree").await;
+    let ws = client
+        .create_workspace(&repo, "main", "left-behind")
+        .await
+        .unwrap();
+    client.delete_workspace(&repo, &ws.id).await.unwrap();
+    assert!(!client.repository(&repo).await.unwrap().is_empty);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = fixtures::write_file(&tmp.path().join("first.txt"), 10, 1);
+    let (plan, outcome) = upload_paths(&client, &repo, "main", "in/here", &[f.clone()], "")
+        .await
+        .unwrap();
+    assert_eq!(plan.totals.new_files, 1);
+    assert_eq!(outcome.files_sent, 1);
+    oxenpy::assert_uploaded(
+        &server.url(),
+        &repo.to_string(),
+        "main",
+        &[("in/here/first.txt".into(), f)],
+    );
+}

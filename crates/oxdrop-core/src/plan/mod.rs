@@ -755,9 +755,16 @@ impl RemoteTree {
             let listed: Vec<(String, Vec<DirEntry>)> = stream::iter(to_list)
                 .map(|d| async move {
                     let path = RemotePath::parse(&d)?;
-                    let entries = client
+                    let entries = match client
                         .list_dir_all(&request.repo, &request.branch, &path)
-                        .await?;
+                        .await
+                    {
+                        Ok(entries) => entries,
+                        // The server answers 404 for a tree with nothing in it (a branch whose
+                        // only commit is the server's empty "Initialized Repo"): empty, not an error.
+                        Err(e) if e.code == ErrorCode::PathNotFound => Vec::new(),
+                        Err(e) => return Err(e),
+                    };
                     Ok::<_, Error>((d, entries))
                 })
                 .buffer_unordered(8)
