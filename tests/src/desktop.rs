@@ -409,6 +409,30 @@ impl Desktop {
         self.xdotool(&["key", "--window", &id, "Return"]);
     }
 
+    /// Opens another window and gives it the keyboard focus, as when the user switches to another
+    /// program. The window closes when the guard is dropped.
+    pub async fn focus_elsewhere(&self) -> impl Drop {
+        let script = "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk; \
+                      w = Gtk.Window(title='oxdrop-elsewhere'); w.move(900, 700); w.show_all(); Gtk.main()";
+        let child = Command::new("/usr/bin/python3")
+            .args(["-c", script])
+            .env("DISPLAY", &self.display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-gi");
+        let id = self.xdotool(&[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "^oxdrop-elsewhere$",
+        ]);
+        let id = id.lines().next().expect("window").to_owned();
+        self.xdotool(&["windowfocus", "--sync", &id]);
+        Killed(child)
+    }
+
     pub async fn quit(self) {
         let _ = self.client.close().await;
     }

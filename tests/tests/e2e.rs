@@ -564,10 +564,33 @@ async fn ten_thousand_files_stay_smooth() {
         "progress list renders only visible rows: {rendered}"
     );
     app.screenshot("09-ten-thousand-progress").await;
+    // The user switches to another program: the end of the upload is announced by a system
+    // notification (watched on the session bus).
+    let monitor_log = tmp.path().join("dbus-monitor.txt");
+    let mut monitor = std::process::Command::new("dbus-monitor")
+        .args(["--session", "interface='org.freedesktop.Notifications'"])
+        .stdout(std::fs::File::create(&monitor_log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let elsewhere = app.focus_elsewhere().await;
     app.wait_text("[data-testid=upload-done]", Duration::from_secs(300), |t| {
         t.contains("10,000 files")
     })
     .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut seen = String::new();
+    while std::time::Instant::now() < deadline && !seen.contains("Upload finished") {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        seen = std::fs::read_to_string(&monitor_log).unwrap_or_default();
+    }
+    let _ = monitor.kill();
+    drop(elsewhere);
+    assert!(
+        seen.contains("Notify") && seen.contains("Upload finished"),
+        "no notification:\n{seen}"
+    );
+    assert!(seen.contains("10000 files committed to main"), "{seen}");
     let listing = server
         .client()
         .list_dir_all(

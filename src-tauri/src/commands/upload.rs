@@ -240,8 +240,10 @@ pub async fn discard_upload(
     state: State<'_, AppState>,
     args: UploadId,
 ) -> Result<Vec<ResumableUpload>, Error> {
-    if let Ok(session) = state.session() {
-        upload::discard(&session.client, &state.journal_dir, &args.id).await?;
+    match state.session() {
+        // Removes what it had sent to the server too (when it is that account's server).
+        Ok(session) => upload::discard(&session.client, &state.journal_dir, &args.id).await?,
+        Err(_) => upload::forget(&state.journal_dir, &args.id),
     }
     Ok(upload::list_resumable(&state.journal_dir))
 }

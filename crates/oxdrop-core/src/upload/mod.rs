@@ -152,6 +152,11 @@ pub async fn discard(client: &OxenClient, journal_dir: &std::path::Path, id: &st
     Ok(())
 }
 
+/// Forgets an interrupted upload on this computer only (when its server cannot be reached).
+pub fn forget(journal_dir: &std::path::Path, id: &str) {
+    journal::remove(journal_dir, id);
+}
+
 /// The first error of a failed upload, explaining how many files it affected.
 pub(crate) fn nothing_sent(failed: &[FailedFile]) -> Error {
     match failed {
