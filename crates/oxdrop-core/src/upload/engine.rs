@@ -615,6 +615,7 @@ impl<'a> Run<'a> {
                                 hash: hash.clone(),
                                 upload_id,
                                 part_size,
+                                part_window,
                                 parts_done: BTreeSet::new(),
                             }
                         }
@@ -683,7 +684,12 @@ impl<'a> Run<'a> {
             self.tracker.add_bytes(len);
             counted.fetch_add(len, Ordering::Relaxed);
         }
-        let width = self.tuning.parallel_requests.max(1);
+        // More parts in flight than the server's window only earns 429s.
+        let width = self
+            .tuning
+            .parallel_requests
+            .min(state.part_window as usize)
+            .max(1);
         stream::iter(todo)
             .map(Ok)
             .try_for_each_concurrent(width, |n| {

@@ -38,7 +38,14 @@ pub(crate) struct PartsState {
     pub hash: String,
     pub upload_id: String,
     pub part_size: u64,
+    /// Parts the server accepts ahead of the first one it has not hashed yet.
+    #[serde(default = "one")]
+    pub part_window: u64,
     pub parts_done: BTreeSet<u64>,
+}
+
+fn one() -> u64 {
+    1
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
