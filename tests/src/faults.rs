@@ -17,6 +17,9 @@ pub enum Fault {
     ResetMidBody { after: u64 },
     /// Forward the request, then hold the response for this long before sending it.
     Stall(Duration),
+    /// Forward, then remove the first entry of the JSON answer's `paths` — what the server does
+    /// when it silently drops a file it could not store.
+    DropFromPaths,
     /// Answer in the server's place with this status (and `Retry-After` when given), after
     /// reading the request; the server never sees it.
     Respond {
@@ -56,6 +59,7 @@ pub struct Counters {
     pub resets: AtomicU64,
     pub stalls: AtomicU64,
     pub injected: AtomicU64,
+    pub dropped: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -376,6 +380,29 @@ async fn serve(
         let Some(resp) = read_head(&mut up_r, true).await? else {
             return Ok(());
         };
+        if let (Some(Fault::DropFromPaths), BodyLength::Fixed(n)) = (&fault, resp.length) {
+            let mut body = vec![0u8; n as usize];
+            up_r.read_exact(&mut body).await?;
+            let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            if let Some(paths) = json.get_mut("paths").and_then(|p| p.as_array_mut())
+                && !paths.is_empty()
+            {
+                paths.remove(0);
+                counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            let body = serde_json::to_vec(&json).unwrap_or(body);
+            let head: String = String::from_utf8_lossy(&resp.raw)
+                .split("\r\n")
+                .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:") && !l.is_empty())
+                .map(|l| format!("{l}\r\n"))
+                .collect();
+            client_w
+                .write_all(format!("{head}content-length: {}\r\n\r\n", body.len()).as_bytes())
+                .await?;
+            client_w.write_all(&body).await?;
+            client_w.flush().await?;
+            continue;
+        }
         if let Some(Fault::Stall(d)) = fault {
             counters.stalls.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(d).await;

@@ -192,6 +192,8 @@ async fn resets_stalls_and_injected_errors_are_retried_without_duplicates() {
             // An answer held back past the client's patience: the part was stored, the client
             // sends it again, the server ignores the copy.
             Rule::new("/parts/", 8, 0, Fault::Stall(Duration::from_secs(6))),
+            // The server "drops" a file from a batch without saying so: it must be sent again.
+            Rule::new("/files/", 1, 0, Fault::DropFromPaths),
             // The commit's answer held back: the commit happened; the client must notice
             // instead of committing twice or reporting failure.
             Rule::new("/merge/main", 1, 0, Fault::Stall(Duration::from_secs(10))),
@@ -222,6 +224,7 @@ async fn resets_stalls_and_injected_errors_are_retried_without_duplicates() {
     assert!(c.resets.load(Ordering::Relaxed) >= 1, "resets: {c:?}");
     assert!(c.stalls.load(Ordering::Relaxed) >= 2, "stalls: {c:?}");
     assert!(c.injected.load(Ordering::Relaxed) >= 3, "injected: {c:?}");
+    assert!(c.dropped.load(Ordering::Relaxed) >= 1, "dropped: {c:?}");
     let report = oxenpy::assert_uploaded(
         &server.url(),
         &repo.to_string(),
