@@ -585,6 +585,7 @@ async fn ten_thousand_files_stay_smooth() {
         seen = std::fs::read_to_string(&monitor_log).unwrap_or_default();
     }
     let _ = monitor.kill();
+    let _ = monitor.wait();
     drop(elsewhere);
     assert!(
         seen.contains("Notify") && seen.contains("Upload finished"),
