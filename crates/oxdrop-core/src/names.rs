@@ -114,11 +114,14 @@ impl RemotePath {
     /// Parses a path typed by a user or sent by a caller. `.` segments and repeated or trailing
     /// slashes are dropped; `..`, absolute paths and `.oxen` are refused with the reason.
     pub fn parse(raw: &str) -> Result<Self> {
-        if raw.starts_with('/') || raw.starts_with('\\') || has_drive_prefix(raw) {
-            return Err(invalid_path(format!(
+        let absolute = || {
+            invalid_path(format!(
                 "'{raw}' is an absolute path. Give a folder inside the repository, such as \
                  'images/2024', or leave it empty for the top level."
-            )));
+            ))
+        };
+        if raw.starts_with('/') || raw.starts_with('\\') || has_drive_prefix(raw) {
+            return Err(absolute());
         }
         let mut parts: Vec<&str> = Vec::new();
         for segment in raw.split('/') {
@@ -137,7 +140,12 @@ impl RemotePath {
                 }
             }
         }
-        Ok(RemotePath(parts.join("/")))
+        let path = parts.join("/");
+        // `./\\x` or `./C:` only look absolute once the `.` is gone: check the result too.
+        if path.starts_with('\\') || has_drive_prefix(&path) {
+            return Err(absolute());
+        }
+        Ok(RemotePath(path))
     }
 
     pub fn as_str(&self) -> &str {
@@ -369,6 +377,9 @@ mod tests {
             ".oxen:s",
             "OXEN~1",
             "a\nb",
+            // Found by the property test: absolute only once `./` is dropped.
+            "./\\",
+            ".//C:",
         ] {
             let err = RemotePath::parse(bad).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidPath, "{bad:?}");
