@@ -33,6 +33,38 @@ async fn sign_in(app: &Desktop, server: &str, user: &str, key: &str) {
     app.fill("[data-testid=api-key]", key).await;
 }
 
+/// Signs in to the sandbox server the app was launched with, and waits until it is connected.
+async fn use_sandbox(app: &Desktop) {
+    app.click("[data-testid=use-sandbox]").await;
+    app.wait_text("[data-testid=server-status]", LONG, |t| {
+        t.contains("oxen-server")
+    })
+    .await;
+}
+
+/// Creates a repository through *New repository…* and waits until it is selected.
+async fn create_repo(app: &Desktop, name: &str) {
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", name).await;
+    app.click("[data-testid=create-repo]").await;
+    repo_selected(app, name).await;
+}
+
+async fn set_author(app: &Desktop, name: &str, email: &str) {
+    app.fill("[data-testid=author-name]", name).await;
+    app.fill("[data-testid=author-email]", email).await;
+}
+
+/// Waits until the progress line shows megabytes actually sent.
+async fn wait_bytes_flowing(app: &Desktop) {
+    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
+        t.split(" · ")
+            .nth(1)
+            .is_some_and(|b| b.contains("MB of") && !b.starts_with("0 "))
+    })
+    .await;
+}
+
 /// Waits for the repository picker to show `name` as the selected repository.
 async fn repo_selected(app: &Desktop, name: &str) {
     app.wait_text("[data-testid=repos] [aria-selected=true]", LONG, |t| {
@@ -211,9 +243,7 @@ async fn sign_in_create_repo_drag_pick_upload_and_branch() {
         t.contains("41 new files")
     })
     .await;
-    app.fill("[data-testid=author-name]", "Ada Lovelace").await;
-    app.fill("[data-testid=author-email]", "ada@example.com")
-        .await;
+    set_author(&app, "Ada Lovelace", "ada@example.com").await;
     app.screenshot("04-review").await;
     app.click("[data-testid=upload]").await;
     app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
@@ -347,32 +377,18 @@ async fn server_stopped_mid_upload_is_a_clear_error_then_resume_finishes() {
         ..Launch::default()
     })
     .await;
-    app.click("[data-testid=use-sandbox]").await;
-    app.wait_text("[data-testid=server-status]", LONG, |t| {
-        t.contains("oxen-server")
-    })
-    .await;
-    app.click("[data-testid=new-repo]").await;
-    app.fill("[data-testid=new-repo-name]", "resumable").await;
-    app.click("[data-testid=create-repo]").await;
-    repo_selected(&app, "resumable").await;
+    use_sandbox(&app).await;
+    create_repo(&app, "resumable").await;
     add_file_with_dialog(&app, &big, None).await;
     app.click("[data-testid=review-upload]").await;
     app.wait_text("[data-testid=plan-summary]", LONG, |t| {
         t.contains("1 new file")
     })
     .await;
-    app.fill("[data-testid=author-name]", "Eve").await;
-    app.fill("[data-testid=author-email]", "eve@example.com")
-        .await;
+    set_author(&app, "Eve", "eve@example.com").await;
     app.click("[data-testid=upload]").await;
     // Crash the server once bytes are really flowing.
-    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
-        t.split(" · ")
-            .nth(1)
-            .is_some_and(|b| b.contains("MB of") && !b.starts_with("0 "))
-    })
-    .await;
+    wait_bytes_flowing(&app).await;
     server.crash();
     let err = app
         .wait_text("[data-testid=upload-error]", LONG, |t| !t.is_empty())
@@ -499,16 +515,8 @@ async fn ten_thousand_files_stay_smooth() {
         ..Launch::default()
     })
     .await;
-    app.click("[data-testid=use-sandbox]").await;
-    app.wait_text("[data-testid=server-status]", LONG, |t| {
-        t.contains("oxen-server")
-    })
-    .await;
-    app.click("[data-testid=new-repo]").await;
-    app.fill("[data-testid=new-repo-name]", "ten-thousand")
-        .await;
-    app.click("[data-testid=create-repo]").await;
-    repo_selected(&app, "ten-thousand").await;
+    use_sandbox(&app).await;
+    create_repo(&app, "ten-thousand").await;
     let (x, y, w, h) = app.window_geometry("OxDrop");
     app.drag_files_to(&[folder.clone()], x + w / 4, y + h / 2)
         .await;
@@ -544,9 +552,7 @@ async fn ten_thousand_files_stay_smooth() {
         last.as_str().unwrap().contains("many/file-09999.txt"),
         "scrolled to the end"
     );
-    app.fill("[data-testid=author-name]", "Lots").await;
-    app.fill("[data-testid=author-email]", "lots@example.com")
-        .await;
+    set_author(&app, "Lots", "lots@example.com").await;
     app.click("[data-testid=upload]").await;
     app.wait_text("[data-testid=progress-stats]", LONG, |t| {
         !t.starts_with("0 files")
@@ -671,32 +677,17 @@ async fn cancel_then_a_failed_file_and_retry_failed() {
         ..Launch::default()
     })
     .await;
-    app.click("[data-testid=use-sandbox]").await;
-    app.wait_text("[data-testid=server-status]", LONG, |t| {
-        t.contains("oxen-server")
-    })
-    .await;
-    app.click("[data-testid=new-repo]").await;
-    app.fill("[data-testid=new-repo-name]", "cancel-retry")
-        .await;
-    app.click("[data-testid=create-repo]").await;
-    repo_selected(&app, "cancel-retry").await;
+    use_sandbox(&app).await;
+    create_repo(&app, "cancel-retry").await;
     add_file_with_dialog(&app, &big, None).await;
     app.click("[data-testid=review-upload]").await;
     app.wait_text("[data-testid=plan-summary]", LONG, |t| {
         t.contains("1 new file")
     })
     .await;
-    app.fill("[data-testid=author-name]", "Cai").await;
-    app.fill("[data-testid=author-email]", "cai@example.com")
-        .await;
+    set_author(&app, "Cai", "cai@example.com").await;
     app.click("[data-testid=upload]").await;
-    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
-        t.split(" · ")
-            .nth(1)
-            .is_some_and(|b| b.contains("MB of") && !b.starts_with("0 "))
-    })
-    .await;
+    wait_bytes_flowing(&app).await;
     app.click("[data-testid=cancel]").await;
     let msg = app
         .wait_text("[data-testid=upload-error]", LONG, |t| !t.is_empty())
