@@ -273,36 +273,42 @@ def median(xs):
 
 
 def bench_workload(args, server, name, src, clients, runs, reupload=False):
-    results = {}
+    """Round-robin: run 1 of every client, then run 2 of every client, and so on, so that
+    anything that drifts during a workload (page-cache writeback, the server's background work)
+    falls on every client alike instead of on whichever goes first."""
+    os.sync()  # the freshly written data must not be flushed to disk during the first client's run
     size = sum(p.stat().st_size for p in src.rglob("*") if p.is_file())
     count = sum(1 for p in src.rglob("*") if p.is_file())
-    for client_name, fn in clients:
-        if args.clients and client_name not in args.clients.split(","):
-            continue
-        samples = []
-        # One PUT per file makes one commit per file: minutes for 2,000 files, so it runs once.
-        for r in range(1 if client_name == "put" else runs):
+    clients = [(n, fn) for n, fn in clients if not args.clients or n in args.clients.split(",")]
+    samples = {n: [] for n, _ in clients}
+    unsupported = set()
+    for r in range(runs):
+        for client_name, fn in clients:
+            # One PUT per file makes one commit per file: minutes for 2,000 files, so it runs once.
+            if client_name in unsupported or (client_name == "put" and r > 0):
+                continue
             repo = server.new_repo(f"{name}-{client_name}-{r}-{time.time_ns() % 10**8}")
-            if reupload:
-                # The same files are already on the branch: measure the second upload only.
-                first = fn(args, server, repo, src, "first")
-                if first is None:
-                    break
-            res = fn(args, server, repo, src, f"{name} by {client_name}")
-            if res is None:
-                break
+            res = fn(args, server, repo, src, "first") if reupload else True
+            if res is not None:
+                # For a re-upload the same files are already on the branch: only this one counts.
+                res = fn(args, server, repo, src, f"{name} by {client_name}")
             server.delete_repo(repo)
+            if res is None:
+                unsupported.add(client_name)
+                continue
             wall, rss, code, _ = res
-            samples.append({"wall": wall, "rss_mib": rss, "exit": code})
+            samples[client_name].append({"wall": wall, "rss_mib": rss, "exit": code})
             log(f"  {name:10} {client_name:7} run {r + 1}: {wall:7.2f} s  {rss:7.1f} MiB  (exit {code})")
-        if samples:
-            wall = median([s["wall"] for s in samples])
-            results[client_name] = {
-                "runs": samples, "wall": wall, "rss_mib": max(s["rss_mib"] for s in samples),
-                "mib_per_s": size / MiB / wall if wall else None, "files": count, "bytes": size,
-            }
-        else:
+    results = {}
+    for client_name, runs_of in samples.items():
+        if not runs_of:
             results[client_name] = None
+            continue
+        wall = median([s["wall"] for s in runs_of])
+        results[client_name] = {
+            "runs": runs_of, "wall": wall, "rss_mib": max(s["rss_mib"] for s in runs_of),
+            "mib_per_s": size / MiB / wall if wall else None, "files": count, "bytes": size,
+        }
     return results
 
 
