@@ -10,6 +10,35 @@ use oxdrop_core::upload::{self, ProgressSnapshot, Tuning, UploadOptions, UploadO
 use oxdrop_core::{OxenClient, RemotePath, RepoRef, Result};
 use tokio_util::sync::CancellationToken;
 
+use crate::OxenServer;
+
+/// What most upload tests start from: a server of their own, a client for it, a new repository
+/// and a folder for the files to upload. Destructure it binding every field (`server: _server`
+/// where a test doesn't use it): a field bound to `_` is dropped at once, and the server with it.
+#[derive(Debug)]
+pub struct Fixture {
+    pub server: OxenServer,
+    pub client: OxenClient,
+    pub repo: RepoRef,
+    pub tmp: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// Starts the server and creates a repository named `prefix-<8 hex>`.
+    pub async fn new(prefix: &str) -> Fixture {
+        let server = OxenServer::start();
+        let client = server.client();
+        let repo = server.new_repo(prefix).await;
+        let tmp = tempfile::tempdir().expect("temp folder");
+        Fixture {
+            server,
+            client,
+            repo,
+            tmp,
+        }
+    }
+}
+
 pub fn author() -> Author {
     Author {
         name: "Test Author".into(),

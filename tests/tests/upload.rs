@@ -11,16 +11,18 @@ use std::time::Duration;
 use oxdrop_core::ErrorCode;
 use oxdrop_core::plan::{FileStatus, make_plan};
 use oxdrop_core::upload::{self, FileState, Phase};
-use oxdrop_tests::upload::{Recorder, options, pairs, request, upload_paths};
-use oxdrop_tests::{OxenServer, fixtures, oxenpy};
+use oxdrop_tests::upload::{Fixture, Recorder, options, pairs, request, upload_paths};
+use oxdrop_tests::{fixtures, oxenpy};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn first_small_upload_into_an_empty_repo_is_one_commit() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("first").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("first").await;
     let a = fixtures::write_file(&tmp.path().join("a.txt"), 1000, 1);
     let b = fixtures::write_file(&tmp.path().join("b.bin"), 20_000, 2);
     let (plan, outcome) = upload_paths(&client, &repo, "main", "docs", &[a.clone(), b.clone()], "")
@@ -45,10 +47,12 @@ async fn first_small_upload_into_an_empty_repo_is_one_commit() {
 
 #[tokio::test]
 async fn nested_folders_non_ascii_and_empty_files_into_an_empty_repo() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("nested").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("nested").await;
     let root = tmp.path().join("Données été");
     let rel: Vec<PathBuf> = [
         "日本語/ファイル.txt",
@@ -86,10 +90,12 @@ async fn nested_folders_non_ascii_and_empty_files_into_an_empty_repo() {
 
 #[tokio::test]
 async fn heavy_thousand_files_land_in_one_commit() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("thousand").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("thousand").await;
     let seed = fixtures::write_file(&tmp.path().join("seed.txt"), 10, 0);
     upload_paths(&client, &repo, "main", "", &[seed], "seed")
         .await
@@ -148,10 +154,12 @@ async fn heavy_thousand_files_land_in_one_commit() {
 
 #[tokio::test]
 async fn heavy_big_file_goes_in_parts_with_small_and_empty_ones() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("big").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("big").await;
     let big = fixtures::write_file(&tmp.path().join("big.bin"), 150 * 1024 * 1024 + 12345, 9);
     let mid = fixtures::write_file(&tmp.path().join("mid.bin"), 11 * 1024 * 1024, 8);
     let empty = fixtures::write_file(&tmp.path().join("zero.txt"), 0, 0);
@@ -180,10 +188,12 @@ async fn heavy_big_file_goes_in_parts_with_small_and_empty_ones() {
 
 #[tokio::test]
 async fn identical_reupload_changes_nothing_and_edits_overwrite() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("same").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("same").await;
     let root = tmp.path().join("set");
     let rel = fixtures::small_tree(&root, 30, 1, 5000, 3);
     fixtures::write_file(&root.join("large.bin"), 6 * 1024 * 1024, 5);
@@ -247,10 +257,12 @@ async fn identical_reupload_changes_nothing_and_edits_overwrite() {
 
 #[tokio::test]
 async fn upload_to_another_branch_leaves_main_alone() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("branchy").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("branchy").await;
     let a = fixtures::write_file(&tmp.path().join("a.txt"), 10, 1);
     upload_paths(&client, &repo, "main", "", &[a.clone()], "on main")
         .await
@@ -293,10 +305,12 @@ async fn upload_to_another_branch_leaves_main_alone() {
 
 #[tokio::test]
 async fn racing_uploads_on_one_branch_both_land() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("race").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("race").await;
     let seed = fixtures::write_file(&tmp.path().join("seed.txt"), 10, 0);
     upload_paths(&client, &repo, "main", "", &[seed], "seed")
         .await
@@ -325,10 +339,12 @@ async fn racing_uploads_on_one_branch_both_land() {
 
 #[tokio::test]
 async fn racing_uploads_of_the_same_path_conflict_clearly_and_retry_lands() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("samepath").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("samepath").await;
     let base = fixtures::write_file(&tmp.path().join("base/data.csv"), 100, 0);
     upload_paths(&client, &repo, "main", "", &[base], "base")
         .await
@@ -404,10 +420,12 @@ async fn racing_uploads_of_the_same_path_conflict_clearly_and_retry_lands() {
 
 #[tokio::test]
 async fn heavy_cancel_mid_upload_commits_nothing_and_leaves_no_workspace() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("cancel").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server: _server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("cancel").await;
     let seed = fixtures::write_file(&tmp.path().join("seed.txt"), 10, 0);
     upload_paths(&client, &repo, "main", "", &[seed], "seed")
         .await
@@ -467,10 +485,12 @@ async fn heavy_cancel_mid_upload_commits_nothing_and_leaves_no_workspace() {
 
 #[tokio::test]
 async fn refused_files_do_not_stop_the_rest() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("refused").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("refused").await;
     let dir = tmp.path().join("mixed");
     let good = fixtures::write_file(&dir.join("good.txt"), 50, 1);
     std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
@@ -498,10 +518,12 @@ async fn refused_files_do_not_stop_the_rest() {
 
 #[tokio::test]
 async fn plan_refuses_paths_that_clash_with_the_branch() {
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("clash").await;
-    let tmp = tempfile::tempdir().unwrap();
+    let Fixture {
+        server: _server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("clash").await;
     fixtures::write_file(&tmp.path().join("v1/report"), 10, 1);
     fixtures::write_file(&tmp.path().join("v1/images/a.png"), 10, 2);
     upload_paths(
@@ -546,16 +568,18 @@ async fn plan_refuses_paths_that_clash_with_the_branch() {
 #[tokio::test]
 async fn a_branch_with_only_the_servers_empty_commit_plans_and_uploads() {
     // What a cancelled first upload leaves behind: `main` exists, with no files at all.
-    let server = OxenServer::start();
-    let client = server.client();
-    let repo = server.new_repo("emptytree").await;
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("emptytree").await;
     let ws = client
         .create_workspace(&repo, "main", "left-behind")
         .await
         .unwrap();
     client.delete_workspace(&repo, &ws.id).await.unwrap();
     assert!(!client.repository(&repo).await.unwrap().is_empty);
-    let tmp = tempfile::tempdir().unwrap();
     let f = fixtures::write_file(&tmp.path().join("first.txt"), 10, 1);
     let (plan, outcome) = upload_paths(&client, &repo, "main", "in/here", &[f.clone()], "")
         .await

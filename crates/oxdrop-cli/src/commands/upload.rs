@@ -1,0 +1,181 @@
+//! `upload`, `resume` and `uploads`: sending files as one commit, and picking up an interrupted
+//! upload where it stopped.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use oxdrop_core::plan::{PlanRequest, make_plan};
+use oxdrop_core::upload::{self, Tuning, UploadOptions};
+use oxdrop_core::{Error, ErrorCode, OxenClient, RemotePath, RepoRef};
+use tokio_util::sync::CancellationToken;
+
+use crate::exit::Exit;
+use crate::{UploadArgs, connect, progress};
+
+pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> Result<Exit, Error> {
+    let UploadArgs {
+        paths,
+        repo,
+        branch,
+        dest,
+        message,
+        author,
+        dry_run,
+        fresh,
+    } = args;
+    let client = connect::client(server)?;
+    let request = PlanRequest {
+        repo: RepoRef::parse(&repo)?,
+        branch,
+        dest: RemotePath::parse(&dest)?,
+        sources: paths
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect(),
+    };
+    let journal_dir = upload::journal::default_dir();
+    if !fresh
+        && !dry_run
+        && let Some(dir) = &journal_dir
+        && let Some(id) = connect::matching_interrupted(dir, &client, &request)
+    {
+        eprintln!("Resuming an interrupted upload of the same files (use --fresh to start over).");
+        return resume_upload(&client, dir, &id, json).await;
+    }
+    let plan = make_plan(&client, &request).await?;
+    progress::print_plan(&plan, json);
+    if dry_run {
+        return Ok(Exit::Ok);
+    }
+    let to_send = plan.to_send().count();
+    if to_send == 0 {
+        let only_refused = plan.files.is_empty();
+        return Err(if only_refused {
+            Error::new(
+                ErrorCode::NothingToUpload,
+                "Nothing can be uploaded: every file was refused (see above).",
+            )
+        } else {
+            Error::new(
+                ErrorCode::NothingChanged,
+                "Nothing changed: every file is already on the branch with the same content.",
+            )
+        });
+    }
+    let author = connect::author(author.as_deref())?;
+    let options = UploadOptions {
+        message,
+        author,
+        tuning: tuning_from_env(),
+        journal_dir,
+    };
+    let cancel = ctrl_c_cancels();
+    let display = Arc::new(progress::Display::new(&plan, json));
+    let outcome = upload::upload(&client, &request, &plan, &options, display.clone(), cancel).await;
+    display.finish();
+    let outcome = outcome?;
+    Ok(progress::print_outcome(&outcome, json))
+}
+
+pub async fn cmd_resume(
+    server: Option<&str>,
+    id: Option<String>,
+    json: bool,
+) -> Result<Exit, Error> {
+    let client = connect::client(server)?;
+    let dir = upload::journal::default_dir().ok_or_else(|| {
+        Error::new(
+            ErrorCode::LocalIo,
+            "This system has no data folder for OxDrop.",
+        )
+    })?;
+    let id = match id {
+        Some(id) => id,
+        None => upload::list_resumable(&dir)
+            .into_iter()
+            .find(|u| &u.server == client.server())
+            .map(|u| u.id)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::NothingToUpload,
+                    "There is no interrupted upload to resume.",
+                )
+            })?,
+    };
+    resume_upload(&client, &dir, &id, json).await
+}
+
+pub fn cmd_uploads(json: bool) -> Result<Exit, Error> {
+    let dir = upload::journal::default_dir();
+    let list = dir.map(|d| upload::list_resumable(&d)).unwrap_or_default();
+    if json {
+        println!("{}", serde_json::to_string(&list).map_err(Error::internal)?);
+    } else if list.is_empty() {
+        println!("No interrupted uploads.");
+    } else {
+        for u in list {
+            println!(
+                "{}  {}/{}  {} of {} files sent  {} ({})",
+                u.id, u.repo, u.branch, u.files_sent, u.files_total, u.message, u.server
+            );
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+async fn resume_upload(
+    client: &OxenClient,
+    dir: &Path,
+    id: &str,
+    json: bool,
+) -> Result<Exit, Error> {
+    let cancel = ctrl_c_cancels();
+    let display = Arc::new(progress::Display::plain(json));
+    let outcome = upload::resume(client, dir, id, tuning_from_env(), display.clone(), cancel).await;
+    display.finish();
+    Ok(progress::print_outcome(&outcome?, json))
+}
+
+/// Ctrl-C cancels the upload cleanly (the engine removes what it sent); a second one exits.
+fn ctrl_c_cancels() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nCancelling… (press Ctrl-C again to quit at once)");
+            token.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    cancel
+}
+
+/// Engine knobs for experiments and benchmarks: OXDROP_PARALLEL, OXDROP_SMALL_MAX,
+/// OXDROP_BATCH_BYTES, OXDROP_BATCH_FILES, OXDROP_BIG_FILES, OXDROP_GZIP=never|auto|always.
+fn tuning_from_env() -> Tuning {
+    let mut t = Tuning::default();
+    let num = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    if let Some(v) = num("OXDROP_PARALLEL") {
+        t.parallel_requests = v.max(1) as usize;
+    }
+    if let Some(v) = num("OXDROP_SMALL_MAX") {
+        t.small_file_max = v;
+    }
+    if let Some(v) = num("OXDROP_BATCH_BYTES") {
+        t.batch_max_bytes = v.max(1);
+    }
+    if let Some(v) = num("OXDROP_BATCH_FILES") {
+        t.batch_max_files = v.max(1) as usize;
+    }
+    if let Some(v) = num("OXDROP_BIG_FILES") {
+        t.parallel_big_files = v.max(1) as usize;
+    }
+    match std::env::var("OXDROP_GZIP").as_deref() {
+        Ok("never") => t.gzip = upload::GzipPolicy::Never,
+        Ok("always") => t.gzip = upload::GzipPolicy::Always,
+        _ => {}
+    }
+    t
+}

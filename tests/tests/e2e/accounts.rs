@@ -1,0 +1,95 @@
+//! Accounts in the window: a rejected or revoked key, several accounts, switching and signing
+//! out, always checked against the real keychain.
+
+use oxdrop_tests::OxenServer;
+use oxdrop_tests::desktop::{Desktop, Launch};
+use oxdrop_tests::nginx::AuthProxy;
+
+use crate::steps::{KEY, LONG, keychain_lookup, sign_in, wait_connected};
+
+#[tokio::test]
+async fn a_rejected_key_asks_to_sign_in_again() {
+    let server = OxenServer::start();
+    let mut proxy = AuthProxy::start(server.port(), KEY);
+    let app = Desktop::launch(Launch::default()).await;
+    // A wrong key is refused at sign-in, and nothing is stored.
+    sign_in(&app, &proxy.url(), "bob", "not-the-key").await;
+    app.click("[data-testid=sign-in]").await;
+    app.wait_text("[data-testid=signin-error]", LONG, |t| {
+        t.contains("rejected your API key")
+    })
+    .await;
+    app.screenshot("06-key-rejected").await;
+    assert_eq!(
+        keychain_lookup(&app.keychain_service, &format!("bob@{}", proxy.url())),
+        None
+    );
+    // The right one works…
+    app.fill("[data-testid=api-key]", KEY).await;
+    app.click("[data-testid=sign-in]").await;
+    wait_connected(&app, "oxen-server").await;
+    // …until it is revoked: the next call says so and offers to sign in again.
+    proxy.set_key("rotated-key-999");
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "after-revoke")
+        .await;
+    app.click("[data-testid=create-repo]").await;
+    app.wait_text("[data-testid=repo-error]", LONG, |t| {
+        t.contains("rejected your API key")
+    })
+    .await;
+    // Neither key is in any file the app wrote, nor in its own output (logs, errors).
+    for key in [KEY, "not-the-key"] {
+        let leaks = oxdrop_tests::cli::files_containing(&app.home, key);
+        assert!(leaks.is_empty(), "{leaks:?}");
+    }
+    assert!(
+        !app.app_log().contains(KEY),
+        "the key is in the app's output"
+    );
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn several_accounts_switch_and_sign_out() {
+    let server = OxenServer::start();
+    let first = AuthProxy::start(server.port(), "first-key-1111");
+    let second = AuthProxy::start(server.port(), "second-key-2222");
+    let app = Desktop::launch(Launch::default()).await;
+    sign_in(&app, &first.url(), "amy", "first-key-1111").await;
+    app.click("[data-testid=sign-in]").await;
+    wait_connected(&app, &first.url()).await;
+    // Add a second account from the switcher.
+    app.find("[data-testid=account-select]")
+        .await
+        .select_by_value("__add__")
+        .await
+        .unwrap();
+    sign_in(&app, &second.url(), "bea", "second-key-2222").await;
+    app.click("[data-testid=sign-in]").await;
+    wait_connected(&app, &second.url()).await;
+    let a = format!("amy@{}", first.url());
+    let b = format!("bea@{}", second.url());
+    // Switch back to the first; its key still works.
+    app.find("[data-testid=account-select]")
+        .await
+        .select_by_value(&a)
+        .await
+        .unwrap();
+    wait_connected(&app, &first.url()).await;
+    app.wait_text("[data-testid=namespaces]", LONG, |t| t.contains("amy"))
+        .await;
+    app.screenshot("10-accounts").await;
+    // Sign out of it: its key leaves the keychain, the other account takes over.
+    app.click("[data-testid=sign-out]").await;
+    wait_connected(&app, &second.url()).await;
+    assert_eq!(keychain_lookup(&app.keychain_service, &a), None);
+    assert_eq!(
+        keychain_lookup(&app.keychain_service, &b).as_deref(),
+        Some("second-key-2222")
+    );
+    app.click("[data-testid=sign-out]").await;
+    app.find("[data-testid=sign-in]").await;
+    assert_eq!(keychain_lookup(&app.keychain_service, &b), None);
+    app.quit().await;
+}

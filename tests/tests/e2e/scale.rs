@@ -1,0 +1,110 @@
+//! Many files at once: the window stays smooth and says when it is done.
+
+use std::time::Duration;
+
+use oxdrop_tests::OxenServer;
+use oxdrop_tests::desktop::{Desktop, Launch};
+
+use crate::steps::{LONG, create_repo, drop_on_window, review, set_author, use_sandbox};
+
+/// Ten thousand files: the plan and the progress list render only what is on screen, scroll to
+/// the end, and the upload lands in one commit.
+#[tokio::test]
+async fn ten_thousand_files_stay_smooth() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("many");
+    std::fs::create_dir_all(&folder).unwrap();
+    for i in 0..10_000 {
+        std::fs::write(folder.join(format!("file-{i:05}.txt")), format!("{i}\n")).unwrap();
+    }
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
+    create_repo(&app, "ten-thousand").await;
+    drop_on_window(&app, &folder, "many").await;
+    review(&app, "10,000 new files").await;
+    let rendered = rendered_rows(&app).await;
+    assert!(
+        rendered > 0 && rendered < 80,
+        "only visible rows are in the page: {rendered}"
+    );
+    let last = app
+        .client
+        .execute(
+            "const v = document.querySelector('[role=region]'); v.scrollTop = v.scrollHeight; \
+             return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(v.textContent))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        last.as_str().unwrap().contains("many/file-09999.txt"),
+        "scrolled to the end"
+    );
+    set_author(&app, "Lots", "lots@example.com").await;
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
+        !t.starts_with("0 files")
+    })
+    .await;
+    let rendered = rendered_rows(&app).await;
+    assert!(
+        rendered < 80,
+        "progress list renders only visible rows: {rendered}"
+    );
+    app.screenshot("09-ten-thousand-progress").await;
+    // The user switches to another program: the end of the upload is announced by a system
+    // notification (watched on the session bus).
+    let monitor_log = tmp.path().join("dbus-monitor.txt");
+    let mut monitor = std::process::Command::new("dbus-monitor")
+        .args(["--session", "interface='org.freedesktop.Notifications'"])
+        .stdout(std::fs::File::create(&monitor_log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let elsewhere = app.focus_elsewhere().await;
+    app.wait_text("[data-testid=upload-done]", Duration::from_secs(300), |t| {
+        t.contains("10,000 files")
+    })
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut seen = String::new();
+    while std::time::Instant::now() < deadline && !seen.contains("Upload finished") {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        seen = std::fs::read_to_string(&monitor_log).unwrap_or_default();
+    }
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    drop(elsewhere);
+    assert!(
+        seen.contains("Notify") && seen.contains("Upload finished"),
+        "no notification:\n{seen}"
+    );
+    assert!(seen.contains("10000 files committed to main"), "{seen}");
+    let listing = server
+        .client()
+        .list_dir_all(
+            &oxdrop_core::RepoRef::new("sandbox", "ten-thousand").unwrap(),
+            "main",
+            &oxdrop_core::RemotePath::parse("many").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listing.len(), 10_000);
+    app.quit().await;
+}
+
+/// How many rows of a file list (the plan's or the progress's) are in the page right now.
+async fn rendered_rows(app: &Desktop) -> u64 {
+    let rows = "return document.querySelectorAll('[role=listitem]').length";
+    app.client
+        .execute(rows, vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}

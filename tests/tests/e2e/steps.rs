@@ -1,0 +1,150 @@
+//! What a person does in the window, as steps the tests share: sign in, pick a repository, add
+//! files, review and upload; and the checks that look outside the window (the keychain, labels).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use oxdrop_tests::desktop::Desktop;
+use oxdrop_tests::fixtures;
+
+/// The API key the auth proxy accepts in the tests that sign in with one.
+pub const KEY: &str = "e2e-key-7d3f09c1a5b2";
+/// How long a step may take before the test fails.
+pub const LONG: Duration = Duration::from_secs(60);
+
+/// The key the OS keychain holds for `account` under `service`, if any.
+pub fn keychain_lookup(service: &str, account: &str) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", account])
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Fills the sign-in form for another server (without submitting it).
+pub async fn sign_in(app: &Desktop, server: &str, user: &str, key: &str) {
+    app.click("[data-testid=server-other]").await;
+    app.fill("[data-testid=server-url]", server).await;
+    app.fill("[data-testid=user]", user).await;
+    app.fill("[data-testid=api-key]", key).await;
+}
+
+/// Waits until the server status line says `says` (the server's version, or its address), and
+/// returns the line.
+pub async fn wait_connected(app: &Desktop, says: &str) -> String {
+    app.wait_text("[data-testid=server-status]", LONG, |t| t.contains(says))
+        .await
+}
+
+/// Signs in to the sandbox server the app was launched with, and waits until it is connected.
+pub async fn use_sandbox(app: &Desktop) {
+    app.click("[data-testid=use-sandbox]").await;
+    wait_connected(app, "oxen-server").await;
+}
+
+/// Creates a repository through *New repository…* and waits until it is selected.
+pub async fn create_repo(app: &Desktop, name: &str) {
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", name).await;
+    app.click("[data-testid=create-repo]").await;
+    repo_selected(app, name).await;
+}
+
+pub async fn set_author(app: &Desktop, name: &str, email: &str) {
+    app.fill("[data-testid=author-name]", name).await;
+    app.fill("[data-testid=author-email]", email).await;
+}
+
+/// Waits until the progress line shows megabytes actually sent.
+pub async fn wait_bytes_flowing(app: &Desktop) {
+    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
+        t.split(" · ")
+            .nth(1)
+            .is_some_and(|b| b.contains("MB of") && !b.starts_with("0 "))
+    })
+    .await;
+}
+
+/// Waits for the repository picker to show `name` as the selected repository.
+pub async fn repo_selected(app: &Desktop, name: &str) {
+    app.wait_text("[data-testid=repos] [aria-selected=true]", LONG, |t| {
+        t == name
+    })
+    .await;
+}
+
+/// Opens the review of what was added and waits until its summary says `summary_says`.
+pub async fn review(app: &Desktop, summary_says: &str) {
+    app.click("[data-testid=review-upload]").await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.contains(summary_says)
+    })
+    .await;
+}
+
+/// Reviews, uploads, waits for the commit and returns its id as the window shows it.
+pub async fn review_and_upload(app: &Desktop, summary_says: &str, shot: Option<&str>) -> String {
+    review(app, summary_says).await;
+    if let Some(name) = shot {
+        app.screenshot(name).await;
+    }
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
+        .await;
+    app.text("[data-testid=commit-id]").await
+}
+
+/// Adds `path` through the native file chooser and waits until the upload list shows it.
+pub async fn add_file_with_dialog(app: &Desktop, path: &Path, shot: Option<&str>) {
+    app.click("[data-testid=add-files]").await;
+    app.choose_in_dialog("Add files to upload", path, shot)
+        .await;
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    app.wait_text("[data-testid=sources]", LONG, |t| t.contains(&name))
+        .await;
+}
+
+/// Drags `path` from the OS onto the window (a real XDND drag) and waits until the upload list
+/// shows `shown_as`.
+pub async fn drop_on_window(app: &Desktop, path: &Path, shown_as: &str) {
+    let (x, y, w, h) = app.window_geometry("OxDrop");
+    app.drag_files_to(&[path.to_path_buf()], x + w / 4, y + h / 2)
+        .await;
+    app.wait_text("[data-testid=sources]", LONG, |t| t.contains(shown_as))
+        .await;
+}
+
+/// Makes a `size`-byte file at `path`, picks it in the native dialog, reviews it, uploads it as
+/// `author` (name, email) and returns once megabytes are really flowing: an upload under way
+/// for a test to interrupt.
+pub async fn start_big_upload(
+    app: &Desktop,
+    path: &Path,
+    size: u64,
+    seed: u64,
+    author: (&str, &str),
+) -> PathBuf {
+    let big = fixtures::write_file(path, size, seed);
+    add_file_with_dialog(app, &big, None).await;
+    review(app, "1 new file").await;
+    set_author(app, author.0, author.1).await;
+    app.click("[data-testid=upload]").await;
+    wait_bytes_flowing(app).await;
+    big
+}
+
+/// Every control a person can reach has a name a screen reader can say: the ones that don't.
+pub async fn unlabeled_controls(app: &Desktop) -> Vec<String> {
+    let js = r#"
+        const bad = [];
+        for (const el of document.querySelectorAll('button, input, select, textarea, [role=listbox], [tabindex]')) {
+            const labelled = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+                || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label')
+                || (el.tagName === 'BUTTON' && el.textContent.trim());
+            if (!labelled && el.type !== 'hidden') bad.push(el.outerHTML.slice(0, 120));
+        }
+        return bad;"#;
+    serde_json::from_value(app.client.execute(js, vec![]).await.unwrap()).unwrap()
+}

@@ -1,0 +1,294 @@
+//! Uploading from the window: the whole journey from signing in to a branch, an upload
+//! interrupted by the server going away and resumed, and cancel, a failed file and retry.
+
+use std::time::Duration;
+
+use oxdrop_tests::desktop::{Desktop, Launch};
+use oxdrop_tests::nginx::AuthProxy;
+use oxdrop_tests::upload::pairs;
+use oxdrop_tests::{OxenServer, fixtures, oxenpy};
+
+use crate::steps::{
+    KEY, LONG, add_file_with_dialog, create_repo, drop_on_window, keychain_lookup, repo_selected,
+    review, review_and_upload, set_author, sign_in, start_big_upload, use_sandbox, wait_connected,
+};
+
+#[tokio::test]
+async fn sign_in_create_repo_drag_pick_upload_and_branch() {
+    let server = OxenServer::start();
+    let proxy = AuthProxy::start(server.port(), KEY);
+    // "Open in browser" goes through xdg-open, which honours $BROWSER: record what it opens.
+    let browser_dir = tempfile::tempdir().unwrap();
+    let opened = browser_dir.path().join("opened.txt");
+    let browser = browser_dir.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let app = Desktop::launch(Launch {
+        env: vec![("BROWSER".into(), browser.to_string_lossy().into_owned())],
+        ..Launch::default()
+    })
+    .await;
+
+    // Sign in with a key; it goes to the keychain and nowhere else.
+    sign_in(&app, &proxy.url(), "ada", KEY).await;
+    app.screenshot("01-sign-in").await;
+    app.click("[data-testid=sign-in]").await;
+    wait_connected(&app, "oxen-server 0.65.2").await;
+    let account = format!("ada@{}", proxy.url());
+    assert_eq!(
+        keychain_lookup(&app.keychain_service, &account).as_deref(),
+        Some(KEY)
+    );
+    assert!(
+        !app.client.source().await.unwrap().contains(KEY),
+        "the key left the page"
+    );
+
+    // A new repository, checked as it is typed.
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "a").await;
+    app.wait_text("[data-testid=repo-name-check]", LONG, |t| {
+        t.contains("at least 2 characters")
+    })
+    .await;
+    app.fill("[data-testid=new-repo-name]", "photos").await;
+    app.fill("[data-testid=new-repo-description]", "Holiday pictures")
+        .await;
+    app.click("[data-testid=create-repo]").await;
+    repo_selected(&app, "photos").await;
+    // Creating it again is "already exists — use it".
+    app.click("[data-testid=new-repo]").await;
+    app.fill("[data-testid=new-repo-name]", "photos").await;
+    app.wait_text("[data-testid=repo-name-check]", LONG, |t| {
+        t.contains("already exists")
+    })
+    .await;
+    app.screenshot("02-new-repository").await;
+    app.click("[data-testid=use-existing-repo]").await;
+    repo_selected(&app, "photos").await;
+
+    // A folder dragged from the OS, with a real XDND drag.
+    let tmp = tempfile::tempdir().unwrap();
+    let album = tmp.path().join("Summer 2024");
+    let rel = fixtures::small_tree(&album, 40, 100, 50_000, 11);
+    drop_on_window(&app, &album, "Summer 2024").await;
+
+    // A file picked in the native dialog.
+    let notes = fixtures::write_file(&tmp.path().join("notes é.txt"), 3000, 12);
+    add_file_with_dialog(&app, &notes, Some("03-native-dialog")).await;
+    app.screenshot("03-files").await;
+
+    // Review, then upload with an author.
+    review(&app, "41 new files").await;
+    set_author(&app, "Ada Lovelace", "ada@example.com").await;
+    app.screenshot("04-review").await;
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
+        .await;
+    app.screenshot("05-done").await;
+    let mut expect = pairs("Summer 2024", &album, &rel);
+    expect.push(("notes é.txt".into(), notes.clone()));
+    let report = oxenpy::assert_uploaded(&server.url(), "ada/photos", "main", &expect);
+    assert_eq!(
+        report.log[0].message,
+        "Add 41 files: Summer 2024, notes é.txt"
+    );
+    assert_eq!(report.log[0].author, "Ada Lovelace");
+    assert!(
+        app.text("[data-testid=commit-id]")
+            .await
+            .starts_with(&report.log[0].id[..10])
+    );
+
+    app.click("[data-testid=open-commit]").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let url = std::fs::read_to_string(&opened).unwrap_or_default();
+    assert_eq!(
+        url.trim(),
+        format!("{}/ada/photos/commit/{}", proxy.url(), report.log[0].id)
+    );
+
+    // A branch from main, and an upload to it.
+    app.click("[data-testid=new-upload]").await;
+    app.click("[data-testid=new-branch]").await;
+    app.fill("[data-testid=new-branch-name]", "experiment")
+        .await;
+    app.click("[data-testid=create-branch]").await;
+    app.wait_text("[data-testid=branch-select] option:checked", LONG, |t| {
+        t == "experiment"
+    })
+    .await;
+    // Into a folder picked from the repository's own folders.
+    app.click_text("dest-folders", "Summer 2024").await;
+    let dest = app
+        .find("[data-testid=dest-input]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(dest.as_deref(), Some("Summer 2024"));
+    let extra = fixtures::write_file(&tmp.path().join("extra.csv"), 5000, 13);
+    add_file_with_dialog(&app, &extra, None).await;
+    // The author is remembered now.
+    review_and_upload(&app, "1 new file", None).await;
+    let exp = oxenpy::assert_uploaded(
+        &server.url(),
+        "ada/photos",
+        "experiment",
+        &[("Summer 2024/extra.csv".into(), extra)],
+    );
+    assert_eq!(exp.log[0].author, "Ada Lovelace");
+    assert!(
+        exp.tree.contains(&"notes é.txt".to_owned()),
+        "branched from main"
+    );
+    let main = oxenpy::check(&server.url(), "ada/photos", "main", &[]);
+    assert!(
+        !main.tree.contains(&"Summer 2024/extra.csv".to_owned()),
+        "main untouched"
+    );
+
+    // Nothing the app wrote holds the key.
+    let leaks = oxdrop_tests::cli::files_containing(&app.home, KEY);
+    assert!(leaks.is_empty(), "{leaks:?}");
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn server_stopped_mid_upload_is_a_clear_error_then_resume_finishes() {
+    let mut server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        env: vec![("OXDROP_RETRY_SECS".into(), "12".into())],
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
+    create_repo(&app, "resumable").await;
+    let big = start_big_upload(
+        &app,
+        &tmp.path().join("big.bin"),
+        400 * 1024 * 1024,
+        21,
+        ("Eve", "eve@example.com"),
+    )
+    .await;
+    // Crash the server once bytes are really flowing.
+    server.crash();
+    let err = app
+        .wait_text("[data-testid=upload-error]", LONG, |t| !t.is_empty())
+        .await;
+    assert!(err.contains("Could not connect"), "{err}");
+    assert!(err.contains("you can resume it"), "{err}");
+    app.screenshot("07-server-gone").await;
+
+    // The server comes back; the interrupted upload is offered for resuming and finishes.
+    server.restart();
+    app.click("[data-testid=back]").await;
+    app.wait_text("[data-testid=interrupted]", LONG, |t| {
+        t.contains("was interrupted")
+    })
+    .await;
+    app.screenshot("08-resume-offered").await;
+    app.click("[data-testid=resume]").await;
+    app.wait_text("[data-testid=upload-done]", Duration::from_secs(240), |t| {
+        t.contains("Commit")
+    })
+    .await;
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/resumable",
+        "main",
+        &[("big.bin".into(), big)],
+    );
+    assert_eq!(report.log[0].message, "Add big.bin");
+    assert_eq!(
+        report.log.iter().filter(|c| c.author == "Eve").count(),
+        1,
+        "one commit"
+    );
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn cancel_then_a_failed_file_and_retry_failed() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
+    create_repo(&app, "cancel-retry").await;
+    let big = start_big_upload(
+        &app,
+        &tmp.path().join("large.bin"),
+        300 * 1024 * 1024,
+        31,
+        ("Cai", "cai@example.com"),
+    )
+    .await;
+    app.click("[data-testid=cancel]").await;
+    let msg = app
+        .wait_text("[data-testid=upload-error]", LONG, |t| !t.is_empty())
+        .await;
+    assert!(msg.contains("cancelled. Nothing was committed"), "{msg}");
+    let repo = oxdrop_core::RepoRef::new("sandbox", "cancel-retry").unwrap();
+    assert!(
+        server
+            .client()
+            .workspace_ids(&repo)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing left on the server"
+    );
+
+    // Now a file that disappears after the review: it fails alone, and "Retry failed" sends it.
+    app.click("[data-testid=back]").await;
+    let shaky = fixtures::write_file(&tmp.path().join("shaky.txt"), 2000, 32);
+    add_file_with_dialog(&app, &shaky, None).await;
+    review(&app, "2 new files").await;
+    std::fs::remove_file(&shaky).unwrap();
+    app.click("[data-testid=upload]").await;
+    let failed = app
+        .wait_text(
+            "[data-testid=failed-files]",
+            Duration::from_secs(180),
+            |t| t.contains("shaky.txt"),
+        )
+        .await;
+    assert!(failed.contains("no longer exists"), "{failed}");
+    app.screenshot("11-failed-file").await;
+    fixtures::write_file(&shaky, 2000, 32);
+    app.click("[data-testid=retry-failed]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("1 file"))
+        .await;
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/cancel-retry",
+        "main",
+        &[("large.bin".into(), big), ("shaky.txt".into(), shaky)],
+    );
+    let ours: Vec<&str> = report
+        .log
+        .iter()
+        .filter(|c| c.author == "Cai")
+        .map(|c| c.message.as_str())
+        .collect();
+    assert_eq!(ours, ["Add shaky.txt", "Add 2 files: large.bin, shaky.txt"]);
+    app.quit().await;
+}
