@@ -7,7 +7,7 @@ use std::path::Path;
 use ts_rs::TS as _;
 
 /// How the types are written: 64-bit integers as `number` (sizes and counts stay far below 2^53).
-pub fn config(dir: &Path) -> ts_rs::Config {
+fn config(dir: &Path) -> ts_rs::Config {
     ts_rs::Config::new()
         .with_out_dir(dir)
         .with_large_int("number")
@@ -22,7 +22,7 @@ pub fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     oxdrop_core::Error::export_all(&cfg)?;
     oxdrop_core::upload::ProgressSnapshot::export_all(&cfg)?;
     crate::state::SourcesView::export_all(&cfg)?;
-    std::fs::write(dir.join("commands.ts"), crate::commands::typescript())?;
+    std::fs::write(dir.join("commands.ts"), crate::commands::typescript(&cfg))?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! What the running app holds: the signed-in account's client, the files the user chose (only
-//! from the native dialogs and OS drops, never from the webview), the current plan and upload.
+//! from the native dialogs and OS drops, never from the webview), the reviewed plan, the running
+//! upload and the last commit. Commands change it only through the methods here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,9 +23,12 @@ pub struct AppState {
     pub sandbox: Option<ServerUrl>,
     session: Mutex<Option<Session>>,
     sources: Mutex<Sources>,
-    pub last_plan: Mutex<Option<(PlanRequest, Plan)>>,
-    pub running: Mutex<Option<CancellationToken>>,
-    pub last_outcome: Mutex<Option<(PlanRequest, UploadOutcome)>>,
+    /// The plan the user last reviewed, with what it was made from; an upload sends exactly it.
+    reviewed: Mutex<Option<(PlanRequest, Plan)>>,
+    /// Cancels the running upload; `Some` while one runs (see `UploadSlot`).
+    running: Mutex<Option<CancellationToken>>,
+    /// Where the last committed upload can be seen on the server.
+    last_commit_url: Mutex<Option<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +58,7 @@ struct Sources {
     items: BTreeMap<u32, PathBuf>,
 }
 
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -72,9 +76,9 @@ impl AppState {
             sandbox,
             session: Mutex::new(None),
             sources: Mutex::new(Sources::default()),
-            last_plan: Mutex::new(None),
+            reviewed: Mutex::new(None),
             running: Mutex::new(None),
-            last_outcome: Mutex::new(None),
+            last_commit_url: Mutex::new(None),
         }
     }
 
@@ -143,6 +147,81 @@ impl AppState {
     pub fn source_paths(&self) -> Vec<PathBuf> {
         lock(&self.sources).items.values().cloned().collect()
     }
+
+    /// Keeps the plan the user is shown, so that starting the upload sends exactly it.
+    pub fn remember_plan(&self, request: PlanRequest, plan: Plan) {
+        *lock(&self.reviewed) = Some((request, plan));
+    }
+
+    /// The plan the user last reviewed and what it was made from.
+    pub fn reviewed_plan(&self) -> Result<(PlanRequest, Plan)> {
+        lock(&self.reviewed).clone().ok_or_else(|| {
+            Error::new(
+                ErrorCode::NothingToUpload,
+                "Review the upload first: choose files and a destination.",
+            )
+        })
+    }
+
+    /// Claims the single upload slot, or says one is already running.
+    pub fn claim_upload_slot(&self) -> Result<UploadSlot<'_>> {
+        let mut running = lock(&self.running);
+        if running.is_some() {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                "An upload is already running. Wait for it to finish or cancel it.",
+            ));
+        }
+        let cancel = CancellationToken::new();
+        *running = Some(cancel.clone());
+        Ok(UploadSlot {
+            state: self,
+            cancel,
+        })
+    }
+
+    /// Asks the running upload to stop; false when none runs.
+    pub fn cancel_running(&self) -> bool {
+        match lock(&self.running).as_ref() {
+            Some(cancel) => {
+                cancel.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn record_outcome(&self, outcome: &UploadOutcome) {
+        *lock(&self.last_commit_url) = Some(outcome.web_url.clone());
+    }
+
+    /// The web address of the last commit, built from the account's server (never from the page).
+    pub fn last_commit_url(&self) -> Result<String> {
+        lock(&self.last_commit_url)
+            .clone()
+            .ok_or_else(|| Error::new(ErrorCode::InvalidInput, "There is no commit to open yet."))
+    }
+}
+
+/// The right to run the one upload allowed at a time. Dropping it frees the slot, so neither an
+/// error nor a panic can leave it taken.
+#[derive(Debug)]
+pub struct UploadSlot<'a> {
+    state: &'a AppState,
+    cancel: CancellationToken,
+}
+
+impl UploadSlot<'_> {
+    /// Cancelled by `AppState::cancel_running`.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}
+
+impl Drop for UploadSlot<'_> {
+    fn drop(&mut self) {
+        *lock(&self.state.running) = None;
+    }
 }
 
 fn view(sources: &Sources) -> SourcesView {
@@ -160,5 +239,47 @@ fn view(sources: &Sources) -> SourcesView {
                 is_dir: Path::is_dir(path),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing here touches the disk or the keychain.
+    fn state() -> AppState {
+        let dir = std::env::temp_dir().join("oxdrop-state-test-unused");
+        AppState::new(
+            SettingsStore::new(&dir),
+            Keychain::new("oxdrop-state-test"),
+            dir,
+            None,
+        )
+    }
+
+    #[test]
+    fn one_upload_at_a_time_and_the_slot_frees_itself() {
+        let state = state();
+        assert!(!state.cancel_running(), "nothing runs yet");
+        let slot = state.claim_upload_slot().unwrap();
+        let second = state.claim_upload_slot().unwrap_err();
+        assert!(second.message.contains("already running"), "{second:?}");
+        assert!(state.cancel_running());
+        assert!(slot.cancel_token().is_cancelled());
+        drop(slot);
+        assert!(!state.cancel_running(), "dropping the slot frees it");
+        let next = state.claim_upload_slot().unwrap();
+        assert!(!next.cancel_token().is_cancelled(), "a fresh token");
+    }
+
+    #[test]
+    fn a_panicking_upload_does_not_keep_the_slot() {
+        let state = state();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _slot = state.claim_upload_slot().unwrap();
+            panic!("a bug in the upload");
+        }));
+        assert!(panicked.is_err());
+        assert!(state.claim_upload_slot().is_ok());
     }
 }

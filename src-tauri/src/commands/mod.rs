@@ -33,13 +33,14 @@ macro_rules! commands {
             Ok(())
         }
 
-        /// `commands.ts`: the name, arguments and result type of every command.
-        pub fn typescript() -> String {
+        /// `commands.ts`: the name, arguments and result type of every command, named as `cfg`
+        /// names them.
+        pub fn typescript(cfg: &ts_rs::Config) -> String {
             let mut imports = BTreeSet::new();
             let mut body = String::new();
             $(
-                let args = ts_name::<$args>(&mut imports);
-                let result = ts_name::<$result>(&mut imports);
+                let args = ts_name::<$args>(cfg, &mut imports);
+                let result = ts_name::<$result>(cfg, &mut imports);
                 let progress = if false $(|| stringify!($progress) == "progress")? {
                     imports.insert("ProgressSnapshot".to_owned());
                     "; progress: ProgressSnapshot"
@@ -64,7 +65,7 @@ macro_rules! commands {
 }
 
 /// Exports `T` if it is a named type, else (for `Vec<X>`, `Option<X>`) what it wraps.
-pub fn export_with_dependencies<T: ts_rs::TS + 'static>(
+fn export_with_dependencies<T: ts_rs::TS + 'static>(
     cfg: &ts_rs::Config,
 ) -> Result<(), ts_rs::ExportError> {
     struct Exporter<'a>(&'a ts_rs::Config, Result<(), ts_rs::ExportError>);
@@ -85,11 +86,10 @@ pub fn export_with_dependencies<T: ts_rs::TS + 'static>(
 }
 
 /// The TypeScript name of `T`, noting which generated files it needs.
-fn ts_name<T: ts_rs::TS + 'static>(imports: &mut BTreeSet<String>) -> String {
-    let cfg = crate::bindings::config(std::path::Path::new("."));
-    let name = T::name(&cfg);
+fn ts_name<T: ts_rs::TS + 'static>(cfg: &ts_rs::Config, imports: &mut BTreeSet<String>) -> String {
+    let name = T::name(cfg);
     if T::output_path().is_some() {
-        imports.insert(T::ident(&cfg));
+        imports.insert(T::ident(cfg));
     } else {
         // `Vec<X>`, `Option<X>`: import what they wrap.
         struct Names<'a>(&'a ts_rs::Config, &'a mut BTreeSet<String>);
@@ -100,7 +100,7 @@ fn ts_name<T: ts_rs::TS + 'static>(imports: &mut BTreeSet<String>) -> String {
                 }
             }
         }
-        T::visit_generics(&mut Names(&cfg, imports));
+        T::visit_generics(&mut Names(cfg, imports));
     }
     name
 }

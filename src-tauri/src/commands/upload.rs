@@ -13,10 +13,9 @@ use oxdrop_core::{Error, ErrorCode, RemotePath, RepoRef};
 use serde::Deserialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
-use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use crate::state::{AppState, lock};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -50,13 +49,13 @@ pub async fn plan_upload(state: State<'_, AppState>, args: PlanArgs) -> Result<P
         sources: state.source_paths(),
     };
     let plan = make_plan(&session.client, &request).await?;
-    *lock(&state.last_plan) = Some((request, plan.clone()));
+    state.remember_plan(request, plan.clone());
     Ok(plan)
 }
 
 /// Runs an upload on its own task, so that even a bug that panics ends the command with an error
 /// the page can show, instead of a promise that never settles.
-async fn contained<T: Send + 'static>(
+async fn run_contained<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
 ) -> Result<T, Error> {
     tauri::async_runtime::spawn(work)
@@ -73,20 +72,6 @@ fn channel_sink(channel: Channel<ProgressSnapshot>) -> Arc<dyn upload::ProgressS
     })
 }
 
-/// Claims the single upload slot, or says one is already running.
-fn begin(state: &AppState) -> Result<CancellationToken, Error> {
-    let mut running = lock(&state.running);
-    if running.is_some() {
-        return Err(Error::new(
-            ErrorCode::InvalidInput,
-            "An upload is already running. Wait for it to finish or cancel it.",
-        ));
-    }
-    let token = CancellationToken::new();
-    *running = Some(token.clone());
-    Ok(token)
-}
-
 #[tauri::command]
 pub async fn start_upload(
     app: AppHandle,
@@ -95,26 +80,22 @@ pub async fn start_upload(
     progress: Channel<ProgressSnapshot>,
 ) -> Result<UploadOutcome, Error> {
     args.author.check()?;
-    let (request, plan) = lock(&state.last_plan).clone().ok_or_else(|| {
-        Error::new(
-            ErrorCode::NothingToUpload,
-            "Review the upload first: choose files and a destination.",
-        )
-    })?;
+    let (request, plan) = state.reviewed_plan()?;
     let session = state.session()?;
-    remember(&state, &session.account.id, &request, &args.author);
-    let cancel = begin(&state)?;
+    remember_author_and_destination(&state, &session.account.id, &request, &args.author);
+    let slot = state.claim_upload_slot()?;
+    let cancel = slot.cancel_token();
     let options = UploadOptions {
         message: args.message,
         author: args.author,
         tuning: Tuning::default(),
         journal_dir: Some(state.journal_dir.clone()),
     };
-    let (client, req) = (session.client.clone(), request.clone());
-    let result = contained(async move {
+    let client = session.client;
+    let result = run_contained(async move {
         upload::upload(
             &client,
-            &req,
+            &request,
             &plan,
             &options,
             channel_sink(progress),
@@ -123,14 +104,19 @@ pub async fn start_upload(
         .await
     })
     .await;
-    *lock(&state.running) = None;
-    finished(&app, &state, &request, &result);
+    drop(slot);
+    after_upload(&app, &state, &result);
     result
 }
 
 /// The author and destination are remembered for next time (failures to save are logged only:
 /// they must not fail an upload).
-fn remember(state: &AppState, account_id: &str, request: &PlanRequest, author: &Author) {
+fn remember_author_and_destination(
+    state: &AppState,
+    account_id: &str,
+    request: &PlanRequest,
+    author: &Author,
+) {
     let mut settings = state.settings.load();
     settings.author = Some(author.clone());
     settings.remember_destination(Destination {
@@ -144,16 +130,13 @@ fn remember(state: &AppState, account_id: &str, request: &PlanRequest, author: &
     }
 }
 
-fn finished(
-    app: &AppHandle,
-    state: &AppState,
-    request: &PlanRequest,
-    result: &Result<UploadOutcome, Error>,
-) {
+/// After a new upload: its commit is kept for "Open in browser", fully sent files leave the list,
+/// and the user hears about it if they look elsewhere.
+fn after_upload(app: &AppHandle, state: &AppState, result: &Result<UploadOutcome, Error>) {
     match result {
         Ok(outcome) => {
             tracing::info!(commit = %outcome.commit.id, files = outcome.files_sent, failed = outcome.failed.len(), "upload committed");
-            *lock(&state.last_outcome) = Some((request.clone(), outcome.clone()));
+            state.record_outcome(outcome);
             if outcome.failed.is_empty() {
                 state.clear_sources();
             }
@@ -196,13 +179,7 @@ fn notify_if_unfocused(app: &AppHandle, result: &Result<UploadOutcome, Error>) {
 
 #[tauri::command]
 pub async fn cancel_upload(state: State<'_, AppState>) -> Result<bool, Error> {
-    Ok(match lock(&state.running).as_ref() {
-        Some(token) => {
-            token.cancel();
-            true
-        }
-        None => false,
-    })
+    Ok(state.cancel_running())
 }
 
 #[tauri::command]
@@ -220,14 +197,15 @@ pub async fn resume_upload(
     progress: Channel<ProgressSnapshot>,
 ) -> Result<UploadOutcome, Error> {
     let session = state.session()?;
-    let cancel = begin(&state)?;
-    let (client, dir) = (session.client.clone(), state.journal_dir.clone());
-    let result = contained(async move {
+    let slot = state.claim_upload_slot()?;
+    let cancel = slot.cancel_token();
+    let (client, dir) = (session.client, state.journal_dir.clone());
+    let result = run_contained(async move {
         let sink = channel_sink(progress);
         upload::resume(&client, &dir, &args.id, Tuning::default(), sink, cancel).await
     })
     .await;
-    *lock(&state.running) = None;
+    drop(slot);
     notify_if_unfocused(&app, &result);
     if let Ok(o) = &result {
         tracing::info!(commit = %o.commit.id, "resumed upload committed");
@@ -252,10 +230,7 @@ pub async fn discard_upload(
 /// never taken from the page.
 #[tauri::command]
 pub async fn open_commit(state: State<'_, AppState>) -> Result<(), Error> {
-    let url = lock(&state.last_outcome)
-        .as_ref()
-        .map(|(_, o)| o.web_url.clone())
-        .ok_or_else(|| Error::new(ErrorCode::InvalidInput, "There is no commit to open yet."))?;
+    let url = state.last_commit_url()?;
     open::that_detached(&url).map_err(|e| {
         Error::new(ErrorCode::LocalIo, "No web browser could be opened.").with_detail(e.to_string())
     })

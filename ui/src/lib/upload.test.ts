@@ -1,0 +1,192 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AccountsView } from './bindings/AccountsView';
+import type { Plan } from './bindings/Plan';
+import type { Source } from './bindings/Source';
+import type { UploadOutcome } from './bindings/UploadOutcome';
+
+// Only the door to Rust is replaced; the stores are the real ones.
+vi.mock('./api', async (actual) => ({
+  ...(await actual<typeof import('./api')>()),
+  call: vi.fn(),
+  callWithProgress: vi.fn(),
+}));
+
+const { call, callWithProgress } = await import('./api');
+const { app } = await import('./store.svelte');
+const { UploadFlow } = await import('./upload.svelte');
+
+const source = (id: number, name: string): Source => ({
+  id,
+  name,
+  path: `/tmp/${name}`,
+  is_dir: false,
+});
+
+function plan(files: { remote: string; status: 'new' | 'unchanged' }[]): Plan {
+  const count = (s: string) => files.filter((f) => f.status === s).length;
+  return {
+    repo: { namespace: 'ada', name: 'photos' },
+    branch: 'main',
+    dest: '',
+    base_commit: null,
+    files: files.map((f) => ({ local: `/tmp/${f.remote}`, size: 1, hash: null, ...f })),
+    refused: [],
+    totals: {
+      new_files: count('new'),
+      new_bytes: count('new'),
+      overwrite_files: 0,
+      overwrite_bytes: 0,
+      unchanged_files: count('unchanged'),
+      unchanged_bytes: count('unchanged'),
+      refused: 0,
+    },
+    default_message: `Add ${count('new')} files`,
+  };
+}
+
+function outcome(failed: string[]): UploadOutcome {
+  return {
+    commit: { id: 'c0ffee', message: '', author: 'Ada', email: '', timestamp: '', parent_ids: [] },
+    branch: 'main',
+    files_sent: 1,
+    bytes_sent: 1,
+    files_unchanged: 0,
+    failed: failed.map((remote, index) => ({
+      index,
+      local: `/tmp/${remote}`,
+      remote,
+      error: { code: 'local_io', message: `${remote} no longer exists.`, retryable: true },
+    })),
+    web_url: 'http://localhost/ada/photos/commit/c0ffee',
+  };
+}
+
+const accounts: AccountsView = {
+  accounts: [
+    {
+      id: 'ada@http://localhost',
+      server: 'http://localhost',
+      user: 'ada',
+      has_key: true,
+      insecure_ok: false,
+    },
+  ],
+  active: 'ada@http://localhost',
+  author: { name: 'Ada Lovelace', email: 'ada@example.com' },
+  recent: [],
+  sandbox: null,
+};
+
+/** Answers `call` from a table, and records the order of every command sent. */
+function answer(table: Record<string, () => unknown>) {
+  const sent: string[] = [];
+  vi.mocked(call).mockImplementation((async (command: string) => {
+    sent.push(command);
+    return table[command]?.();
+  }) as typeof call);
+  vi.mocked(callWithProgress).mockImplementation((async (command: string) => {
+    sent.push(command);
+    return table[command]?.();
+  }) as typeof callWithProgress);
+  return sent;
+}
+
+beforeEach(() => {
+  vi.mocked(call).mockReset();
+  vi.mocked(callWithProgress).mockReset();
+  app.setAccounts(accounts);
+  app.setDestination({ repo: { namespace: 'ada', name: 'photos' }, branch: 'main', dest: '' });
+  app.setSources([source(1, 'a.txt'), source(2, 'b.txt')]);
+});
+
+describe('UploadFlow', () => {
+  it('sends the user back to choosing when the files or the destination change', async () => {
+    const flow = new UploadFlow();
+    const reviewed = plan([{ remote: 'a.txt', status: 'new' }]);
+    answer({ plan_upload: () => reviewed });
+
+    await flow.review();
+    expect(flow.step).toBe('review');
+    expect(flow.plan).toBe(reviewed);
+
+    app.setSources([source(1, 'a.txt')]);
+    expect(flow.step).toBe('choose');
+    expect(flow.plan).toBeNull();
+
+    await flow.review();
+    expect(flow.step).toBe('review');
+    app.setDestination({ dest: 'elsewhere' });
+    expect(flow.step).toBe('choose');
+  });
+
+  it('retry plans again and sends only what the new plan says', async () => {
+    const flow = new UploadFlow();
+    const first = plan([
+      { remote: 'a.txt', status: 'new' },
+      { remote: 'b.txt', status: 'new' },
+    ]);
+    const again = plan([
+      { remote: 'a.txt', status: 'unchanged' },
+      { remote: 'b.txt', status: 'new' },
+    ]);
+    let planned = first;
+    const sent = answer({
+      plan_upload: () => planned,
+      start_upload: () => outcome(planned === first ? ['b.txt'] : []),
+      accounts_state: () => accounts,
+      list_sources: () => ({ items: [source(1, 'a.txt'), source(2, 'b.txt')] }),
+      interrupted_uploads: () => [],
+    });
+
+    await flow.review();
+    await flow.upload(first.default_message, 'Ada Lovelace', 'ada@example.com');
+    expect(flow.step).toBe('upload');
+    expect(flow.outcome?.failed.map((f) => f.remote)).toEqual(['b.txt']);
+
+    planned = again;
+    sent.length = 0;
+    await flow.retry();
+    expect(sent.filter((c) => c === 'plan_upload' || c === 'start_upload')).toEqual([
+      'plan_upload',
+      'start_upload',
+    ]);
+    expect(vi.mocked(callWithProgress)).toHaveBeenLastCalledWith(
+      'start_upload',
+      { message: 'Add 1 files', author: { name: 'Ada Lovelace', email: 'ada@example.com' } },
+      expect.any(Function),
+    );
+    expect(flow.plan).toBe(again);
+    expect(flow.outcome?.failed).toEqual([]);
+  });
+
+  it('keeps each file’s state from the progress it hears, and a failure’s error', async () => {
+    const flow = new UploadFlow();
+    answer({ plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]) });
+    await flow.review();
+    vi.mocked(callWithProgress).mockImplementation(async (_command, _args, onProgress) => {
+      onProgress({
+        phase: 'sending',
+        files_done: 0,
+        files_total: 1,
+        files_failed: 0,
+        bytes_done: 0,
+        bytes_total: 1,
+        bytes_per_sec: 0,
+        eta_secs: null,
+        files: [{ index: 0, state: 'sending', message: null }],
+        notice: null,
+      });
+      throw { code: 'cancelled', message: 'The upload was cancelled.', retryable: false };
+    });
+
+    await flow.upload('Add a.txt', 'Ada Lovelace', 'ada@example.com');
+    expect(flow.states).toEqual(['sending']);
+    expect(flow.snapshot?.phase).toBe('sending');
+    expect(flow.error?.code).toBe('cancelled');
+    expect(flow.outcome).toBeNull();
+
+    flow.finish();
+    expect(flow.step).toBe('choose');
+    expect(flow.error).toBeNull();
+  });
+});
