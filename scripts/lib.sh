@@ -135,6 +135,8 @@ build_oxen_server() {
 OXEN_BUILD_LOCK="$TOOLS/oxen-server-$OXEN_SERVER_VERSION-dev.lock"
 OXEN_BUILD_INFO="$TOOLS/oxen-server-$OXEN_SERVER_VERSION-dev.build"
 OXEN_BUILD_DIR="$TOOLS/oxen-server-build-dev"
+# The log of a build that setup or test starts (run-app keeps it in the sandbox folder).
+OXEN_BUILD_LOG="$TOOLS/oxen-server-$OXEN_SERVER_VERSION-dev-build.log"
 # How many crates `cargo install oxen-server --version 0.65.2 --locked` compiles on x86_64 Linux:
 # the distinct packages of `cargo tree -e normal,build` over its Cargo.lock (cargo prints one
 # "Compiling" line per package). Measured 2026-11-27; measure again when the version changes.
