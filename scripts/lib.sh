@@ -203,25 +203,33 @@ oxen_server_build_job() {
 # oxen_build_progress: "COMPILED TOTAL MINUTES_LEFT" for the running build; MINUTES_LEFT is "-"
 # until there is enough to estimate from.
 oxen_build_progress() {
-  local log started baseline compiled elapsed
+  local log started baseline compiled now last_line
   log="$(build_info log)" started="$(build_info started)" baseline="$(build_info baseline)"
   compiled=$(grep -c '^ *Compiling ' "$log" 2>/dev/null || true)
-  elapsed=$(($(date +%s) - ${started:-$(date +%s)}))
-  echo "$((${baseline:-0} + compiled)) $OXEN_BUILD_CRATES $(minutes_left "${baseline:-0}" "$compiled" "$elapsed")"
+  now=$(date +%s)
+  started=${started:-$now} baseline=${baseline:-0}
+  # When the last crate started: cargo writes nothing while a crate compiles.
+  last_line=$(stat -c %Y "$log" 2>/dev/null || echo "$now")
+  echo "$((baseline + compiled)) $OXEN_BUILD_CRATES $(minutes_left "$baseline" "$compiled" \
+    $((last_line - started)) $((now - started)))"
 }
 
-# Where the time of a cold build goes, as "crates started : per mille of the wall time", from
-# cargo's --timings report of a cold dev build here (filled in by measure). Crates are not equal:
-# rocksdb, duckdb and the oxen crates themselves take minutes each, most small ones a second.
-OXEN_BUILD_CURVE=(0:0 701:1000)
+# Where the time of a cold build goes: "crates started:per mille of the wall time by then", from
+# cargo's --timings report of `cargo install oxen-server --version 0.65.2 --debug` on this kind of
+# machine (4,191 s, shared with other builds; 2026-11-27), simplified to within 1.5 %. Crates are
+# far from equal: the first 550 start in the first 22 % of the time; then the C++ of duckdb and
+# rocksdb (build scripts, about 52 minutes each, side by side) holds the 551st back until 95 %;
+# the oxen crates and the link take the rest.
+OXEN_BUILD_CURVE=(0:0 121:20 122:43 126:47 277:87 375:153 545:200 550:218 551:949 701:992)
 
-# time_share CRATES: per mille of a cold build's wall time spent once that many crates have started.
+# time_share CRATES: per mille of a cold build's wall time gone when that many crates have started.
 time_share() {
   local crates="$1" point prev_c=0 prev_t=0 c t
   for point in "${OXEN_BUILD_CURVE[@]}"; do
     c=${point%%:*} t=${point##*:}
     if [ "$crates" -le "$c" ]; then
-      echo $((prev_t + (t - prev_t) * (crates - prev_c) / (c - prev_c > 0 ? c - prev_c : 1)))
+      [ "$c" -gt "$prev_c" ] || { echo "$t"; return; }
+      echo $((prev_t + (t - prev_t) * (crates - prev_c) / (c - prev_c)))
       return
     fi
     prev_c=$c prev_t=$t
@@ -229,14 +237,19 @@ time_share() {
   echo 1000
 }
 
-# minutes_left BASELINE COMPILED ELAPSED: the rest of the build at the pace seen so far.
+# minutes_left BASELINE COMPILED AT_LAST_CRATE NOW (seconds since the build started): the rest
+# at the pace of the build so far. While a long crate holds the next one back, the estimate
+# counts down from when it started, but never below what the crates after it will take.
 minutes_left() {
-  local baseline="$1" compiled="$2" elapsed="$3" from to
-  if [ "$compiled" -lt 10 ] || [ "$elapsed" -lt 30 ]; then echo -; return; fi
+  local baseline="$1" compiled="$2" at_last="$3" now="$4" from to next rest
+  if [ "$compiled" -lt 10 ] || [ "$at_last" -lt 30 ]; then echo -; return; fi
   from=$(time_share "$baseline") to=$(time_share "$((baseline + compiled))")
+  next=$(time_share "$((baseline + compiled + 1))")
   if [ "$to" -le "$from" ]; then echo -; return; fi
+  rest=$((at_last * (1000 - to) / (to - from) - (now - at_last)))
+  [ "$rest" -ge $((at_last * (1000 - next) / (to - from))) ] || rest=$((at_last * (1000 - next) / (to - from)))
   # Rounded up: "about 0 minutes" would be a promise the linker may not keep.
-  echo $(((elapsed * (1000 - to) / (to - from) + 59) / 60))
+  echo $(((rest + 59) / 60))
 }
 
 # wait_oxen_server_build: waits for the background build (a progress line a minute), then fails
