@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use oxdrop_core::plan::{PlanRequest, make_plan};
 use oxdrop_core::upload::{self, Tuning, UploadOptions};
-use oxdrop_core::{Error, ErrorCode, RemotePath, RepoRef};
+use oxdrop_core::{Error, ErrorCode, RemotePath, RepoRef, app_dirs};
 use tokio_util::sync::CancellationToken;
 
 use crate::exit::Exit;
@@ -167,7 +167,7 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
                     .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                     .collect(),
             };
-            let journal_dir = upload::journal::default_dir();
+            let journal_dir = app_dirs::journal_dir().ok();
             if !fresh
                 && !dry_run
                 && let Some(dir) = &journal_dir
@@ -215,12 +215,7 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
         }
         Command::Resume { id } => {
             let client = connect::client(cli.server.as_deref())?;
-            let dir = upload::journal::default_dir().ok_or_else(|| {
-                Error::new(
-                    ErrorCode::LocalIo,
-                    "This system has no data folder for OxDrop.",
-                )
-            })?;
+            let dir = app_dirs::journal_dir()?;
             let id = match id {
                 Some(id) => id,
                 None => upload::list_resumable(&dir)
@@ -318,7 +313,7 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
             Ok(Exit::Ok)
         }
         Command::Uploads => {
-            let dir = upload::journal::default_dir();
+            let dir = app_dirs::journal_dir().ok();
             let list = dir.map(|d| upload::list_resumable(&d)).unwrap_or_default();
             if json {
                 println!("{}", serde_json::to_string(&list).map_err(Error::internal)?);

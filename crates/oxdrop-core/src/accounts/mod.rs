@@ -14,7 +14,8 @@ pub use keychain::Keychain;
 use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result, describe_io_error};
 use crate::model::Author;
-use crate::names::{RemotePath, RepoRef};
+use crate::remote_path::RemotePath;
+use crate::repo_ref::RepoRef;
 use crate::secret::ApiKey;
 use crate::server_url::ServerUrl;
 use crate::upload::journal::write_atomic;
@@ -100,7 +101,7 @@ impl SettingsStore {
 
     /// In the OS config folder (or `$OXDROP_CONFIG_DIR`).
     pub fn default_location() -> Result<SettingsStore> {
-        crate::paths::config_dir()
+        crate::app_dirs::config_dir()
             .map(|d| SettingsStore::new(&d))
             .ok_or_else(|| {
                 Error::new(
@@ -204,7 +205,7 @@ pub async fn sign_in(store: &SettingsStore, keychain: &Keychain, form: SignIn) -
     server.check_secure(form.accept_insecure)?;
     let user = form.user.trim().to_owned();
     if !user.is_empty() {
-        crate::names::RepoRef::new(&user, "x").map_err(|_| {
+        RepoRef::new(&user, "x").map_err(|_| {
             Error::new(
                 ErrorCode::InvalidName,
                 format!("'{user}' is not a user name: it must be one word without slashes."),

@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 
 use super::wire::ServerError;
 use crate::error::{Error, ErrorCode};
-use crate::names::{RemotePath, RepoRef};
+use crate::remote_path::RemotePath;
+use crate::repo_ref::RepoRef;
 use crate::server_url::ServerUrl;
 
 /// What a request was for, so a refusal can be explained in its terms.

@@ -23,7 +23,8 @@ pub use workspace::{BatchFile, BeginUpload, Workspace};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Branch, Commit, DirEntry, DirPage, RepoDetails, RepoSummary, ServerInfo};
-use crate::names::{RemotePath, RepoRef, check_branch_name};
+use crate::remote_path::RemotePath;
+use crate::repo_ref::{RepoRef, check_branch_name};
 use crate::retry::{RetryPolicy, retry};
 use crate::secret::ApiKey;
 use crate::server_url::ServerUrl;
@@ -380,8 +381,8 @@ impl OxenClient {
         repo: &RepoRef,
         description: Option<&str>,
     ) -> Result<RepoSummary> {
-        crate::names::check_namespace(&repo.namespace)?;
-        crate::names::check_repo_name(&repo.name)?;
+        crate::repo_ref::check_namespace(&repo.namespace)?;
+        crate::repo_ref::check_repo_name(&repo.name)?;
         let mut body = serde_json::json!({"namespace": repo.namespace, "name": repo.name});
         if let Some(d) = description.map(str::trim).filter(|d| !d.is_empty()) {
             // Ignored by oxen-server 0.65.2, used by the hub.

@@ -8,7 +8,8 @@ use super::multipart::{Field, Multipart};
 use super::{OxenClient, wire};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Author, Commit};
-use crate::names::{RemotePath, RepoRef};
+use crate::remote_path::RemotePath;
+use crate::repo_ref::RepoRef;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {

@@ -17,7 +17,8 @@ use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result, describe_io_error};
 use crate::hash::{hash_file, same_hash};
 use crate::model::DirEntry;
-use crate::names::{RemotePath, RepoRef, check_branch_name};
+use crate::remote_path::RemotePath;
+use crate::repo_ref::{RepoRef, check_branch_name};
 
 /// What the caller wants uploaded, and where.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::journal::{self, Journal, PartsState, PlanFile};
-use super::local::{
+use super::local_file::{
     file_changed, hash_checked, multipart_name_survives, part_body, part_len, read_checked,
     wants_gzip,
 };

@@ -14,8 +14,8 @@ use ts_rs::TS;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::Author;
-use crate::names::RepoRef;
 use crate::plan::{Plan, PlanRequest};
+use crate::repo_ref::RepoRef;
 use crate::server_url::ServerUrl;
 
 const FORMAT: u32 = 1;
@@ -223,17 +223,11 @@ pub fn list_resumable(dir: &Path) -> Vec<ResumableUpload> {
     found
 }
 
-/// The default journal folder: `<data dir>/oxdrop/uploads` (e.g. ~/.local/share on Linux),
-/// or `$OXDROP_DATA_DIR/uploads`.
-pub fn default_dir() -> Option<PathBuf> {
-    crate::paths::data_dir().map(|d| d.join("uploads"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::RemotePath;
     use crate::plan::PlanTotals;
+    use crate::remote_path::RemotePath;
 
     fn plan_file(id: &str) -> PlanFile {
         let repo = RepoRef::new("ns", "repo").unwrap();

@@ -1,5 +1,5 @@
-//! The local side of an upload: reading files exactly as planned (or saying why not), hashing
-//! big ones in one streaming pass, streaming parts from disk, and choosing what to compress.
+//! A planned file on this computer: reading it exactly as planned (or saying why not), hashing a
+//! big one in one streaming pass, streaming its parts from disk, and choosing what to compress.
 
 use std::io::Read;
 use std::path::Path;
@@ -211,8 +211,8 @@ pub(super) fn wants_gzip(policy: GzipPolicy, remote_server: bool, file: &Planned
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::RemotePath;
     use crate::plan::FileStatus;
+    use crate::remote_path::RemotePath;
 
     fn pf(name: &str, size: u64) -> PlannedFile {
         PlannedFile {
