@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod app_dirs;
 pub mod client;
 pub mod error;
+pub(crate) mod fs;
 pub mod hash;
 pub mod model;
 pub mod plan;
@@ -13,6 +14,7 @@ pub mod repo_ref;
 pub mod retry;
 pub mod secret;
 pub mod server_url;
+pub mod sync;
 pub mod upload;
 
 pub use client::OxenClient;

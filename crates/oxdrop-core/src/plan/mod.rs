@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
@@ -15,6 +14,7 @@ use ts_rs::TS;
 
 use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result, describe_io_error};
+use crate::fs::mtime_ns;
 use crate::hash::{hash_file, same_hash};
 use crate::model::DirEntry;
 use crate::remote_path::RemotePath;
@@ -340,13 +340,6 @@ fn refusal(
         reason,
         message,
     }
-}
-
-fn mtime_ns(meta: &std::fs::Metadata) -> Option<u128> {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos())
 }
 
 #[cfg(unix)]

@@ -10,7 +10,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{self, Journal, PartsState, PlanFile};
+use super::journal::{Journal, PartsState, PlanFile};
 use super::local_file::{
     file_changed, hash_checked, multipart_name_survives, part_body, part_len, read_checked,
     wants_gzip,
@@ -19,10 +19,12 @@ use super::progress::{FileState, Phase, ProgressSink, Tracker, spawn_ticker};
 use super::{FailedFile, Tuning, UploadOptions, UploadOutcome, nothing_sent};
 use crate::client::{BatchFile, BeginUpload, OxenClient};
 use crate::error::{Error, ErrorCode, Result};
+use crate::fs::now_unix;
 use crate::hash::same_hash;
 use crate::model::{Author, Commit};
 use crate::plan::{FileStatus, Plan, PlanRequest, PlannedFile};
 use crate::retry::{RetryPolicy, retry};
+use crate::sync::lock;
 
 /// `PUT /file` holds the whole multipart body in 2 MiB; stay well below.
 const SINGLE_PUT_LIMIT: u64 = 1536 << 10;
@@ -78,7 +80,7 @@ impl<'a> Run<'a> {
             "" => plan.default_message.clone(),
             m => m.to_owned(),
         };
-        let started_unix = journal::now_unix();
+        let started_unix = now_unix();
         let journal = match &options.journal_dir {
             Some(dir) => Some(Journal::create(
                 dir,
@@ -896,10 +898,6 @@ impl<'a> Run<'a> {
         }
         Ok(self.outcome(commit, failed))
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn commit_after(commit: &Commit, started_unix: u64) -> bool {

@@ -7,12 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::fs::write_atomic;
 use crate::model::Author;
 use crate::plan::{Plan, PlanRequest};
 use crate::repo_ref::RepoRef;
@@ -80,12 +81,6 @@ pub(crate) struct Journal {
     last_write: Option<Instant>,
 }
 
-pub(crate) fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn unwritable(dir: &Path, e: &std::io::Error) -> Error {
     Error::new(
         ErrorCode::ConfigUnwritable,
@@ -96,21 +91,6 @@ fn unwritable(dir: &Path, e: &std::io::Error) -> Error {
         ),
     )
     .with_detail(e.to_string())
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves either the
-/// old or the new content, never half of it.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 impl Journal {
