@@ -3,7 +3,7 @@
 //! The API key is attached only to requests for the account's own origin, and redirects to any
 //! other origin are refused rather than followed, so the key never travels elsewhere.
 
-mod errors;
+mod error_map;
 mod multipart;
 pub mod wire;
 mod workspace;
@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-pub use errors::Op;
+pub use error_map::ApiCall;
 pub use workspace::{BatchFile, BeginUpload, Workspace};
 
 use crate::error::{Error, ErrorCode, Result};
@@ -209,7 +209,7 @@ impl OxenClient {
     }
 
     /// Sends, and turns transport failures and non-2xx answers into [`Error`]s.
-    pub(crate) async fn send(&self, req: RequestBuilder, op: &Op<'_>) -> Result<Response> {
+    pub(crate) async fn send(&self, req: RequestBuilder, call: &ApiCall<'_>) -> Result<Response> {
         let (http, req) = req.build_split();
         let req = req.map_err(Error::internal)?;
         let request_id = req
@@ -223,7 +223,7 @@ impl OxenClient {
         let response = match http.execute(req).await {
             Ok(r) => r,
             Err(e) => {
-                let err = errors::transport_error(&e, &self.inner.server);
+                let err = error_map::transport_error(&e, &self.inner.server);
                 tracing::debug!(%method, %path, %request_id, error = %err.log_line(), "request failed");
                 return Err(err);
             }
@@ -244,7 +244,7 @@ impl OxenClient {
             .map(str::to_owned);
         let body = read_limited(response, 64 * 1024).await.unwrap_or_default();
         let parsed = wire::ServerError::parse(&body);
-        let mut err = errors::status_error(status, &parsed, op, &self.inner.server, location);
+        let mut err = error_map::status_error(status, &parsed, call, &self.inner.server, location);
         if retry_after.is_some() {
             err.retry_after = retry_after;
         }
@@ -255,22 +255,22 @@ impl OxenClient {
     pub(crate) async fn send_json<T: DeserializeOwned>(
         &self,
         req: RequestBuilder,
-        op: &Op<'_>,
+        call: &ApiCall<'_>,
     ) -> Result<T> {
-        let response = self.send(req, op).await?;
+        let response = self.send(req, call).await?;
         parse_json(response, &self.inner.server).await
     }
 
     /// GETs are idempotent: retried with backoff on retryable failures.
-    async fn get_json<T: DeserializeOwned>(&self, url: Url, op: &Op<'_>) -> Result<T> {
-        self.get_json_query(url, &[], op).await
+    async fn get_json<T: DeserializeOwned>(&self, url: Url, call: &ApiCall<'_>) -> Result<T> {
+        self.get_json_query(url, &[], call).await
     }
 
     async fn get_json_query<T: DeserializeOwned>(
         &self,
         url: Url,
         query: &[(&str, String)],
-        op: &Op<'_>,
+        call: &ApiCall<'_>,
     ) -> Result<T> {
         let timeout = self.inner.options.request_timeout;
         retry(
@@ -284,7 +284,7 @@ impl OxenClient {
                     .request(Method::GET, url.clone())
                     .query(query)
                     .timeout(timeout);
-                self.send_json::<T>(req, op)
+                self.send_json::<T>(req, call)
             },
         )
         .await
@@ -294,14 +294,19 @@ impl OxenClient {
 
     /// `GET /api/version`, also the check that this is an Oxen server at all.
     pub async fn version(&self) -> Result<ServerInfo> {
-        let op = Op::Server;
+        let call = ApiCall::Server;
         let url = self.url(&["version"]);
         let timeout = self.inner.options.request_timeout;
         let response = retry(
             &self.inner.options.quick_retry,
             &self.inner.never,
             |_, _, _| {},
-            |_| self.send(self.request(Method::GET, url.clone()).timeout(timeout), &op),
+            |_| {
+                self.send(
+                    self.request(Method::GET, url.clone()).timeout(timeout),
+                    &call,
+                )
+            },
         )
         .await?;
         let header_version = response
@@ -317,7 +322,7 @@ impl OxenClient {
         };
         match version {
             Some(v) if !v.trim().is_empty() => Ok(ServerInfo { version: v }),
-            _ => Err(errors::not_oxen(
+            _ => Err(error_map::not_oxen(
                 &self.inner.server,
                 "no Oxen version in the answer",
             )),
@@ -326,7 +331,9 @@ impl OxenClient {
 
     /// `GET /api/health`.
     pub async fn health(&self) -> Result<()> {
-        let _: serde_json::Value = self.get_json(self.url(&["health"]), &Op::Server).await?;
+        let _: serde_json::Value = self
+            .get_json(self.url(&["health"]), &ApiCall::Server)
+            .await?;
         Ok(())
     }
 
@@ -334,7 +341,7 @@ impl OxenClient {
 
     pub async fn namespaces(&self) -> Result<Vec<String>> {
         let body: wire::NamespacesBody = self
-            .get_json(self.url(&["namespaces"]), &Op::Server)
+            .get_json(self.url(&["namespaces"]), &ApiCall::Server)
             .await?;
         let mut names: Vec<String> = body.namespaces.into_iter().map(|n| n.namespace).collect();
         names.sort_by_key(|n| n.to_lowercase());
@@ -346,7 +353,10 @@ impl OxenClient {
     pub async fn repositories(&self, namespace: &str) -> Result<Vec<RepoSummary>> {
         RepoRef::new(namespace, "x")?;
         let body: wire::ReposBody = self
-            .get_json(self.url(&["repos", namespace]), &Op::Namespace(namespace))
+            .get_json(
+                self.url(&["repos", namespace]),
+                &ApiCall::Namespace(namespace),
+            )
             .await?;
         let mut repos: Vec<RepoSummary> = body
             .repositories
@@ -362,7 +372,7 @@ impl OxenClient {
 
     pub async fn repository(&self, repo: &RepoRef) -> Result<RepoDetails> {
         let body: wire::RepoBody = self
-            .get_json(self.repo_url(repo, &[]), &Op::Repo(repo))
+            .get_json(self.repo_url(repo, &[]), &ApiCall::Repo(repo))
             .await?;
         let r = body.repository;
         Ok(RepoDetails {
@@ -394,7 +404,7 @@ impl OxenClient {
             .request(Method::POST, self.url(&["repos"]))
             .json(&body)
             .timeout(self.inner.options.request_timeout);
-        let created: wire::RepoBody = self.send_json(req, &Op::CreateRepo(repo)).await?;
+        let created: wire::RepoBody = self.send_json(req, &ApiCall::CreateRepo(repo)).await?;
         Ok(RepoSummary {
             namespace: created.repository.namespace,
             name: created.repository.name,
@@ -405,7 +415,7 @@ impl OxenClient {
         let req = self
             .request(Method::DELETE, self.repo_url(repo, &[]))
             .timeout(self.inner.options.request_timeout);
-        self.send(req, &Op::Repo(repo)).await?;
+        self.send(req, &ApiCall::Repo(repo)).await?;
         Ok(())
     }
 
@@ -413,7 +423,7 @@ impl OxenClient {
 
     pub async fn branches(&self, repo: &RepoRef) -> Result<Vec<Branch>> {
         let body: wire::BranchesBody = self
-            .get_json(self.repo_url(repo, &["branches"]), &Op::Repo(repo))
+            .get_json(self.repo_url(repo, &["branches"]), &ApiCall::Repo(repo))
             .await?;
         let mut branches: Vec<Branch> = body
             .branches
@@ -435,7 +445,7 @@ impl OxenClient {
         let mut segments = vec!["branches"];
         segments.extend(name.split('/'));
         let body: wire::BranchBody = self
-            .get_json(self.repo_url(repo, &segments), &Op::Branch(repo, name))
+            .get_json(self.repo_url(repo, &segments), &ApiCall::Branch(repo, name))
             .await?;
         Ok(Branch {
             name: body.branch.name,
@@ -479,7 +489,7 @@ impl OxenClient {
             .json(&body)
             .timeout(self.inner.options.request_timeout);
         let created: wire::BranchBody = self
-            .send_json(req, &Op::CreateBranch(repo, new_name, from))
+            .send_json(req, &ApiCall::CreateBranch(repo, new_name, from))
             .await?;
         Ok(Branch {
             name: created.branch.name,
@@ -509,7 +519,7 @@ impl OxenClient {
             .get_json_query(
                 self.repo_url(repo, &segments),
                 &query,
-                &Op::Path(repo, revision, dir),
+                &ApiCall::Path(repo, revision, dir),
             )
             .await?;
         let entries = body
@@ -566,7 +576,7 @@ impl OxenClient {
         let body: wire::MetaBody = self
             .get_json(
                 self.repo_url(repo, &segments),
-                &Op::Path(repo, revision, path),
+                &ApiCall::Path(repo, revision, path),
             )
             .await?;
         Ok(DirEntry {
@@ -589,7 +599,7 @@ impl OxenClient {
         segments.extend(revision.split('/'));
         segments.extend(path.segments());
         let req = self.request(Method::GET, self.repo_url(repo, &segments));
-        self.send(req, &Op::Path(repo, revision, path)).await
+        self.send(req, &ApiCall::Path(repo, revision, path)).await
     }
 
     /// Latest commits of a branch, newest first (one page).
@@ -609,7 +619,7 @@ impl OxenClient {
             .get_json_query(
                 self.repo_url(repo, &segments),
                 &query,
-                &Op::Branch(repo, revision),
+                &ApiCall::Branch(repo, revision),
             )
             .await?;
         Ok(body.commits.into_iter().map(Commit::from).collect())
@@ -654,7 +664,7 @@ async fn parse_json<T: DeserializeOwned>(response: Response, server: &ServerUrl)
     let body = response
         .bytes()
         .await
-        .map_err(|e| errors::transport_error(&e, server))?;
+        .map_err(|e| error_map::transport_error(&e, server))?;
     serde_json::from_slice(&body).map_err(|e| {
         let parsed = wire::ServerError::parse(&body);
         let why = if parsed.is_html {
@@ -662,13 +672,8 @@ async fn parse_json<T: DeserializeOwned>(response: Response, server: &ServerUrl)
         } else {
             format!("its answer could not be read ({e})")
         };
-        errors::not_oxen(server, &why).with_status(status.as_u16())
+        error_map::not_oxen(server, &why).with_status(status.as_u16())
     })
-}
-
-/// The HTTP status of an error, if it came from an HTTP answer.
-pub fn status_of(err: &Error) -> Option<StatusCode> {
-    err.status.and_then(|s| StatusCode::from_u16(s).ok())
 }
 
 #[cfg(test)]

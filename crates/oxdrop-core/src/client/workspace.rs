@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use reqwest::Method;
 
-use super::errors::Op;
+use super::error_map::ApiCall;
 use super::multipart::{Field, Multipart};
 use super::{OxenClient, wire};
 use crate::error::{Error, ErrorCode, Result};
@@ -59,7 +59,7 @@ impl OxenClient {
             .request(Method::PUT, self.repo_url(repo, &["workspaces"]))
             .json(&body)
             .timeout(self.options().request_timeout);
-        let created: wire::WorkspaceBody = self.send_json(req, &Op::Workspace(repo)).await?;
+        let created: wire::WorkspaceBody = self.send_json(req, &ApiCall::Workspace(repo)).await?;
         Ok(Workspace {
             id: created.workspace.id,
             commit_id: created.workspace.commit.map(|c| c.id),
@@ -79,7 +79,7 @@ impl OxenClient {
             )
             .timeout(self.options().request_timeout);
         match self
-            .send_json::<wire::WorkspaceBody>(req, &Op::Workspace(repo))
+            .send_json::<wire::WorkspaceBody>(req, &ApiCall::Workspace(repo))
             .await
         {
             Ok(body) => Ok(Some(Workspace {
@@ -98,7 +98,7 @@ impl OxenClient {
                 self.repo_url(repo, &["workspaces", workspace_id]),
             )
             .timeout(self.options().request_timeout);
-        match self.send(req, &Op::Workspace(repo)).await {
+        match self.send(req, &ApiCall::Workspace(repo)).await {
             Ok(_) => Ok(()),
             Err(e) if e.status == Some(404) => Ok(()),
             Err(e) => Err(e),
@@ -115,7 +115,7 @@ impl OxenClient {
         let req = self
             .request(Method::GET, self.repo_url(repo, &["workspaces"]))
             .timeout(self.options().request_timeout);
-        let body: Body = self.send_json(req, &Op::Workspace(repo)).await?;
+        let body: Body = self.send_json(req, &ApiCall::Workspace(repo)).await?;
         Ok(body.workspaces.into_iter().map(|w| w.id).collect())
     }
 
@@ -151,7 +151,7 @@ impl OxenClient {
             .header(reqwest::header::CONTENT_TYPE, body.content_type())
             .header(reqwest::header::CONTENT_LENGTH, body.len())
             .body(body.into_body());
-        let body: wire::PathsBody = self.send_json(req, &Op::Stage(repo)).await?;
+        let body: wire::PathsBody = self.send_json(req, &ApiCall::Stage(repo)).await?;
         Ok(body.paths)
     }
 
@@ -174,7 +174,7 @@ impl OxenClient {
             .request(Method::POST, self.repo_url(repo, &["versions", "uploads"]))
             .json(&body)
             .timeout(self.options().request_timeout);
-        let begun: wire::BeginUploadBody = self.send_json(req, &Op::Stage(repo)).await?;
+        let begun: wire::BeginUploadBody = self.send_json(req, &ApiCall::Stage(repo)).await?;
         match begun.file.as_str() {
             "already_stored" => Ok(BeginUpload::AlreadyStored),
             "awaiting_parts" => match (begun.upload_id, begun.part_size, begun.num_parts) {
@@ -217,7 +217,7 @@ impl OxenClient {
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, len)
             .body(body);
-        let answer: wire::PartBody = self.send_json(req, &Op::Stage(repo)).await?;
+        let answer: wire::PartBody = self.send_json(req, &ApiCall::UploadPart(repo)).await?;
         Ok(answer.completed)
     }
 
@@ -230,7 +230,7 @@ impl OxenClient {
             )
             .timeout(self.options().request_timeout);
         match self
-            .send_json::<wire::VersionMetaBody>(req, &Op::Stage(repo))
+            .send_json::<wire::VersionMetaBody>(req, &ApiCall::Stage(repo))
             .await
         {
             Ok(body) => Ok(Some(body.version.size)),
@@ -258,7 +258,8 @@ impl OxenClient {
         let req = self
             .request_long(Method::POST, self.repo_url(repo, &segments))
             .json(&body);
-        let committed: wire::CommitBody = self.send_json(req, &Op::Commit(repo, branch)).await?;
+        let committed: wire::CommitBody =
+            self.send_json(req, &ApiCall::Commit(repo, branch)).await?;
         Ok(committed.commit.into())
     }
 
@@ -309,7 +310,8 @@ impl OxenClient {
             .header(reqwest::header::CONTENT_TYPE, body.content_type())
             .header(reqwest::header::CONTENT_LENGTH, body.len())
             .body(body.into_body());
-        let committed: wire::CommitBody = self.send_json(req, &Op::Commit(repo, branch)).await?;
+        let committed: wire::CommitBody =
+            self.send_json(req, &ApiCall::Commit(repo, branch)).await?;
         Ok(committed.commit.into())
     }
 }

@@ -23,7 +23,7 @@ use crate::fs::now_unix;
 use crate::hash::same_hash;
 use crate::model::{Author, Commit};
 use crate::plan::{FileStatus, Plan, PlanRequest, PlannedFile};
-use crate::retry::{RetryPolicy, retry};
+use crate::retry::retry;
 use crate::sync::lock;
 
 /// `PUT /file` holds the whole multipart body in 2 MiB; stay well below.
@@ -636,19 +636,14 @@ impl<'a> Run<'a> {
                 // Every part acknowledged but no completion seen (an answer was lost): beginning
                 // again answers "already stored" if the file did complete.
                 Ok(false) => continue,
-                Err(e) if e.status == Some(404) => {
+                Err(e) if e.code == ErrorCode::UploadExpired => {
                     // The server forgot the upload (restart, or over a minute idle): begin again.
                     if let Some(j) = lock(&self.journal).as_mut() {
                         j.state.parts.remove(&index);
                     }
                     continue;
                 }
-                Err(e)
-                    if e.status == Some(400)
-                        && e.detail.as_deref().is_some_and(|d| d.contains("hash")) =>
-                {
-                    return Err(file_changed(&file));
-                }
+                Err(e) if e.code == ErrorCode::ContentMismatch => return Err(file_changed(&file)),
                 Err(e) => return Err(e),
             }
         }
@@ -717,9 +712,7 @@ impl<'a> Run<'a> {
     async fn send_part(&self, file: &PlannedFile, state: &PartsState, n: u64) -> Result<bool> {
         let len = part_len(file.size, state.part_size, n);
         let offset = (n - 1) * state.part_size;
-        let policy = RetryPolicy {
-            ..self.client.options().retry
-        };
+        let policy = self.client.options().retry;
         retry(
             &policy,
             &self.stop,
@@ -742,14 +735,7 @@ impl<'a> Run<'a> {
                 if result.is_err() {
                     self.tracker.sub_bytes(counted.load(Ordering::Relaxed));
                 }
-                // A 404 never heals by repeating the part: the caller begins the upload again.
-                result.map_err(|e| {
-                    if e.status == Some(404) {
-                        e.retryable(false)
-                    } else {
-                        e
-                    }
-                })
+                result
             },
         )
         .await
