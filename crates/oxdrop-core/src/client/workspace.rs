@@ -248,16 +248,18 @@ impl OxenClient {
         message: &str,
         author: &Author,
     ) -> Result<Commit> {
-        let mut segments = vec!["workspaces", workspace_id, "merge"];
-        segments.extend(branch.split('/'));
+        let url = self.revision_url(
+            repo,
+            &["workspaces", workspace_id, "merge"],
+            branch,
+            &RemotePath::root(),
+        );
         let body = serde_json::json!({
             "message": message,
             "author": author.name,
             "email": author.email,
         });
-        let req = self
-            .request_long(Method::POST, self.repo_url(repo, &segments))
-            .json(&body);
+        let req = self.request_long(Method::POST, url).json(&body);
         let committed: wire::CommitBody =
             self.send_json(req, &ApiCall::Commit(repo, branch)).await?;
         Ok(committed.commit.into())
@@ -298,10 +300,7 @@ impl OxenClient {
             });
         }
         let body = Multipart::new(fields);
-        let mut segments = vec!["file"];
-        segments.extend(branch.split('/'));
-        segments.extend(dir.segments());
-        let mut url = self.repo_url(repo, &segments);
+        let mut url = self.revision_url(repo, &["file"], branch, dir);
         if dir.is_root() {
             url.set_path(&format!("{}/", url.path()));
         }
