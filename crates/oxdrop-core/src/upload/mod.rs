@@ -111,7 +111,7 @@ pub async fn upload(
     sink: Arc<dyn ProgressSink>,
     cancel: CancellationToken,
 ) -> Result<UploadOutcome> {
-    engine::Run::start(client, request, plan, options, sink, cancel)
+    engine::UploadRun::start(client, request, plan, options, sink, cancel)
         .await?
         .finish()
         .await
@@ -127,7 +127,7 @@ pub async fn resume(
     sink: Arc<dyn ProgressSink>,
     cancel: CancellationToken,
 ) -> Result<UploadOutcome> {
-    engine::Run::resume(client, journal_dir, id, tuning, sink, cancel)
+    engine::UploadRun::resume(client, journal_dir, id, tuning, sink, cancel)
         .await?
         .finish()
         .await
