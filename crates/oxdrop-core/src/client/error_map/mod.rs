@@ -321,14 +321,15 @@ fn bad_request(code: u16, body: &ServerError, call: &ApiCall<'_>, server: &Serve
         );
     }
     if body.mentions("branch not found")
-        && let ApiCall::Workspace(repo) | ApiCall::Stage(repo) | ApiCall::Commit(repo, _) = call
+        && let ApiCall::Workspace(repo)
+        | ApiCall::Stage(repo)
+        | ApiCall::UploadPart(repo)
+        | ApiCall::Commit(repo, _) = call
     {
-        {
-            return Error::new(
-                ErrorCode::BranchNotFound,
-                format!("The branch no longer exists in {repo}; it may have been deleted."),
-            );
-        }
+        return Error::new(
+            ErrorCode::BranchNotFound,
+            format!("The branch no longer exists in {repo}; it may have been deleted."),
+        );
     }
     Error::new(
         ErrorCode::InvalidInput,
@@ -344,12 +345,10 @@ fn server_500(body: &ServerError, call: &ApiCall<'_>, host: &str) -> Error {
     if body.mentions("already exists")
         && let ApiCall::CreateBranch(repo, name, _) = call
     {
-        {
-            return Error::new(
-                ErrorCode::BranchExists,
-                format!("A branch named '{name}' already exists in {repo}."),
-            );
-        }
+        return Error::new(
+            ErrorCode::BranchExists,
+            format!("A branch named '{name}' already exists in {repo}."),
+        );
     }
     if body.mentions("not a valid branch name") {
         return Error::new(

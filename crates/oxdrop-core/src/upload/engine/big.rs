@@ -4,6 +4,7 @@
 //! `send_part` carries one part.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -203,7 +204,7 @@ impl UploadRun<'_> {
                 let _permit = self.limiter.acquire().await.map_err(Error::internal)?;
                 let counted = Arc::new(AtomicU64::new(0));
                 let body = part_body(
-                    std::path::Path::new(&file.local),
+                    Path::new(&file.local),
                     offset,
                     len,
                     self.tracker.clone(),
