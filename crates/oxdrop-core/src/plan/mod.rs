@@ -5,6 +5,7 @@
 //! content) or overwritten. Whatever cannot be uploaded is refused with the reason, and the rest
 //! of the plan goes ahead.
 
+mod collisions;
 mod remote;
 mod walk;
 
@@ -19,8 +20,9 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::hash::same_hash;
 use crate::remote_path::RemotePath;
 use crate::repo_ref::{RepoRef, check_branch_name};
+use collisions::refuse_collisions;
 use remote::{RemoteKind, RemoteTree, hash_many};
-use walk::{Candidate, io_refusal, refusal, refuse_collisions, walk_sources};
+use walk::{Candidate, io_refusal, refusal, walk_sources};
 
 /// What the caller wants uploaded, and where.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
