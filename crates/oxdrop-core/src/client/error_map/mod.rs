@@ -1,6 +1,7 @@
 //! From HTTP failures to user-facing [`Error`]s. What a 404 or a 409 means depends on the call, so
-//! each call names its [`ApiCall`]. Every decision that needs the status or the server's words is
-//! made here: callers act on the [`ErrorCode`] alone.
+//! each call names its [`ApiCall`]. Whatever needs the status or the server's words is decided
+//! here (or, for "gone is fine", in the client call itself): code outside the client acts on the
+//! [`ErrorCode`] alone.
 
 mod transport;
 
