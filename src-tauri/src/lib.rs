@@ -38,12 +38,7 @@ pub fn run() {
 
 fn app_state() -> Result<AppState, oxdrop_core::Error> {
     let settings = SettingsStore::default_location()?;
-    let journal_dir = oxdrop_core::upload::journal::default_dir().ok_or_else(|| {
-        oxdrop_core::Error::new(
-            oxdrop_core::ErrorCode::LocalIo,
-            "This system has no data folder for OxDrop.",
-        )
-    })?;
+    let journal_dir = oxdrop_core::app_dirs::journal_dir()?;
     let sandbox = std::env::var("OXDROP_SANDBOX_URL")
         .ok()
         .and_then(|s| ServerUrl::parse(&s).ok())
@@ -90,7 +85,7 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OXDROP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let (file, guard) = match oxdrop_core::paths::log_dir().and_then(|dir| {
+    let (file, guard) = match oxdrop_core::app_dirs::log_dir().and_then(|dir| {
         std::fs::create_dir_all(&dir).ok()?;
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)

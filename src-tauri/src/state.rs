@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use oxdrop_core::accounts::{self, Account, Keychain, SettingsStore};
 use oxdrop_core::plan::{Plan, PlanRequest};
+use oxdrop_core::sync::lock;
 use oxdrop_core::upload::UploadOutcome;
 use oxdrop_core::{Error, ErrorCode, OxenClient, Result, ServerUrl};
 use serde::Serialize;
@@ -56,10 +57,6 @@ pub struct SourcesView {
 struct Sources {
     next: u32,
     items: BTreeMap<u32, PathBuf>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl AppState {

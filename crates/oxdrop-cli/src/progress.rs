@@ -146,7 +146,7 @@ impl ProgressSink for Display {
             return;
         }
         // Plain lines, at most every two seconds (and at each phase change).
-        let mut last = self.last_line.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = oxdrop_core::sync::lock(&self.last_line);
         let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(2));
         if due || matches!(s.phase, Phase::Committing | Phase::Finished) {
             *last = Some(Instant::now());

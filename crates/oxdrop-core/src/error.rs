@@ -46,6 +46,11 @@ pub enum ErrorCode {
     FileUnreadable,
     Cancelled,
     ResumeMismatch,
+    /// The server forgot a big file's part upload; the engine begins that file again.
+    UploadExpired,
+    /// What reached the server does not match the file's hash; the engine reports the file as
+    /// changed.
+    ContentMismatch,
     // The server's side.
     ServerBusy,
     ServerError,

@@ -2,20 +2,24 @@
 //! keychain. The desktop app and the `oxdrop` command line are thin layers over this crate.
 
 pub mod accounts;
+pub mod app_dirs;
 pub mod client;
 pub mod error;
+pub(crate) mod fs;
 pub mod hash;
 pub mod model;
-pub mod names;
-pub mod paths;
 pub mod plan;
+pub mod remote_path;
+pub mod repo_ref;
 pub mod retry;
 pub mod secret;
 pub mod server_url;
+pub mod sync;
 pub mod upload;
 
 pub use client::OxenClient;
 pub use error::{Error, ErrorCode, Result};
-pub use names::{RemotePath, RepoRef};
+pub use remote_path::RemotePath;
+pub use repo_ref::RepoRef;
 pub use secret::ApiKey;
 pub use server_url::ServerUrl;

@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::client::wire;
-use crate::names::RemotePath;
+use crate::remote_path::RemotePath;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 
@@ -49,19 +48,6 @@ pub struct Commit {
     /// RFC 3339.
     pub timestamp: String,
     pub parent_ids: Vec<String>,
-}
-
-impl From<wire::CommitJson> for Commit {
-    fn from(c: wire::CommitJson) -> Self {
-        Commit {
-            id: c.id,
-            message: c.message,
-            author: c.author,
-            email: c.email,
-            timestamp: c.timestamp,
-            parent_ids: c.parent_ids,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

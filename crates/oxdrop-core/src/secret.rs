@@ -1,4 +1,5 @@
-//! The API key, wrapped so it cannot leak by accident.
+//! The API key, wrapped so it cannot leak by accident, and [`SecretText`], key text on its way in
+//! from a form.
 //!
 //! `Debug` and `Display` print `<redacted>`, serializing fails, and the memory is wiped on drop.
 //! The only way to the text is [`ApiKey::expose`], used when building the `Authorization` header
@@ -6,7 +7,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 pub struct ApiKey(String);
 
@@ -75,6 +76,27 @@ impl Serialize for ApiKey {
         Err(serde::ser::Error::custom(
             "an API key is never serialized; keep it in the keychain",
         ))
+    }
+}
+
+/// Key text on its way in from a form: never printed, never serialized back.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(text: impl Into<String>) -> SecretText {
+        SecretText(text.into())
+    }
+
+    pub fn into_key(self) -> Option<ApiKey> {
+        ApiKey::new(self.0)
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 

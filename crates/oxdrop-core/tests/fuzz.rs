@@ -2,7 +2,7 @@
 //! and users send never panic or hang, and what they accept keeps its promises.
 
 use oxdrop_core::client::wire::ServerError;
-use oxdrop_core::names::{check_branch_name, check_namespace, check_repo_name};
+use oxdrop_core::repo_ref::{check_branch_name, check_namespace, check_repo_name};
 use oxdrop_core::{RemotePath, ServerUrl};
 use proptest::prelude::*;
 

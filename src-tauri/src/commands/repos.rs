@@ -1,7 +1,7 @@
 //! Browsing and creating on the server: namespaces, repositories, branches, folders.
 
 use oxdrop_core::model::{Branch, DirPage, RepoDetails, RepoSummary};
-use oxdrop_core::names::{check_namespace, check_repo_name as repo_name_rules};
+use oxdrop_core::repo_ref::{check_namespace, check_repo_name as repo_name_rules};
 use oxdrop_core::{Error, RemotePath, RepoRef};
 use serde::{Deserialize, Serialize};
 use tauri::State;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use oxdrop_core::plan::{PlanRequest, make_plan};
 use oxdrop_core::upload::{self, Tuning, UploadOptions};
-use oxdrop_core::{Error, ErrorCode, OxenClient, RemotePath, RepoRef};
+use oxdrop_core::{Error, ErrorCode, OxenClient, RemotePath, RepoRef, app_dirs};
 use tokio_util::sync::CancellationToken;
 
 use crate::exit::Exit;
@@ -33,7 +33,7 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
             .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
             .collect(),
     };
-    let journal_dir = upload::journal::default_dir();
+    let journal_dir = app_dirs::journal_dir().ok();
     if !fresh
         && !dry_run
         && let Some(dir) = &journal_dir
@@ -83,12 +83,7 @@ pub async fn cmd_resume(
     json: bool,
 ) -> Result<Exit, Error> {
     let client = connect::client(server)?;
-    let dir = upload::journal::default_dir().ok_or_else(|| {
-        Error::new(
-            ErrorCode::LocalIo,
-            "This system has no data folder for OxDrop.",
-        )
-    })?;
+    let dir = app_dirs::journal_dir()?;
     let id = match id {
         Some(id) => id,
         None => upload::list_resumable(&dir)
@@ -106,7 +101,7 @@ pub async fn cmd_resume(
 }
 
 pub fn cmd_uploads(json: bool) -> Result<Exit, Error> {
-    let dir = upload::journal::default_dir();
+    let dir = app_dirs::journal_dir().ok();
     let list = dir.map(|d| upload::list_resumable(&d)).unwrap_or_default();
     if json {
         println!("{}", serde_json::to_string(&list).map_err(Error::internal)?);

@@ -10,14 +10,16 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use keychain::Keychain;
+// Signing in takes the key as `SecretText`; it lives with `ApiKey`.
+pub use crate::secret::SecretText;
 
 use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result, describe_io_error};
+use crate::fs::{now_unix, write_atomic};
 use crate::model::Author;
-use crate::names::{RemotePath, RepoRef};
-use crate::secret::ApiKey;
+use crate::remote_path::RemotePath;
+use crate::repo_ref::RepoRef;
 use crate::server_url::ServerUrl;
-use crate::upload::journal::write_atomic;
 
 const FORMAT: u32 = 1;
 const RECENT_MAX: usize = 8;
@@ -100,7 +102,7 @@ impl SettingsStore {
 
     /// In the OS config folder (or `$OXDROP_CONFIG_DIR`).
     pub fn default_location() -> Result<SettingsStore> {
-        crate::paths::config_dir()
+        crate::app_dirs::config_dir()
             .map(|d| SettingsStore::new(&d))
             .ok_or_else(|| {
                 Error::new(
@@ -123,10 +125,9 @@ impl SettingsStore {
         match serde_json::from_slice::<Settings>(&bytes) {
             Ok(s) if s.format == FORMAT => s,
             _ => {
-                let aside = self.path.with_extension(format!(
-                    "damaged-{}.json",
-                    crate::upload::journal::now_unix()
-                ));
+                let aside = self
+                    .path
+                    .with_extension(format!("damaged-{}.json", now_unix()));
                 tracing::warn!(path = %self.path.display(), aside = %aside.display(), "settings unreadable; set aside");
                 let _ = std::fs::rename(&self.path, aside);
                 Settings::default()
@@ -167,27 +168,6 @@ pub struct SignIn {
     pub accept_insecure: bool,
 }
 
-/// Key text on its way in from a form: never printed, never serialized back.
-#[derive(Deserialize)]
-#[serde(transparent)]
-pub struct SecretText(String);
-
-impl SecretText {
-    pub fn new(text: impl Into<String>) -> SecretText {
-        SecretText(text.into())
-    }
-
-    pub fn into_key(self) -> Option<ApiKey> {
-        ApiKey::new(self.0)
-    }
-}
-
-impl std::fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 pub fn account_id(server: &ServerUrl, user: &str) -> String {
     let user = user.trim();
     if user.is_empty() {
@@ -204,7 +184,7 @@ pub async fn sign_in(store: &SettingsStore, keychain: &Keychain, form: SignIn) -
     server.check_secure(form.accept_insecure)?;
     let user = form.user.trim().to_owned();
     if !user.is_empty() {
-        crate::names::RepoRef::new(&user, "x").map_err(|_| {
+        RepoRef::new(&user, "x").map_err(|_| {
             Error::new(
                 ErrorCode::InvalidName,
                 format!("'{user}' is not a user name: it must be one word without slashes."),

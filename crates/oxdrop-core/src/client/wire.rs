@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use crate::error::truncate;
+use crate::model::Commit;
 
 /// The fields any error body may carry (shapes A, B and C). Shape D is plain text.
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +194,19 @@ pub(crate) struct CommitJson {
     pub email: String,
     #[serde(default)]
     pub timestamp: String,
+}
+
+impl From<CommitJson> for Commit {
+    fn from(c: CommitJson) -> Self {
+        Commit {
+            id: c.id,
+            message: c.message,
+            author: c.author,
+            email: c.email,
+            timestamp: c.timestamp,
+            parent_ids: c.parent_ids,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,12 +3,13 @@
 use bytes::Bytes;
 use reqwest::Method;
 
-use super::errors::Op;
+use super::error_map::ApiCall;
 use super::multipart::{Field, Multipart};
 use super::{OxenClient, wire};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Author, Commit};
-use crate::names::{RemotePath, RepoRef};
+use crate::remote_path::RemotePath;
+use crate::repo_ref::RepoRef;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
@@ -58,7 +59,7 @@ impl OxenClient {
             .request(Method::PUT, self.repo_url(repo, &["workspaces"]))
             .json(&body)
             .timeout(self.options().request_timeout);
-        let created: wire::WorkspaceBody = self.send_json(req, &Op::Workspace(repo)).await?;
+        let created: wire::WorkspaceBody = self.send_json(req, &ApiCall::Workspace(repo)).await?;
         Ok(Workspace {
             id: created.workspace.id,
             commit_id: created.workspace.commit.map(|c| c.id),
@@ -78,7 +79,7 @@ impl OxenClient {
             )
             .timeout(self.options().request_timeout);
         match self
-            .send_json::<wire::WorkspaceBody>(req, &Op::Workspace(repo))
+            .send_json::<wire::WorkspaceBody>(req, &ApiCall::Workspace(repo))
             .await
         {
             Ok(body) => Ok(Some(Workspace {
@@ -97,7 +98,7 @@ impl OxenClient {
                 self.repo_url(repo, &["workspaces", workspace_id]),
             )
             .timeout(self.options().request_timeout);
-        match self.send(req, &Op::Workspace(repo)).await {
+        match self.send(req, &ApiCall::Workspace(repo)).await {
             Ok(_) => Ok(()),
             Err(e) if e.status == Some(404) => Ok(()),
             Err(e) => Err(e),
@@ -114,7 +115,7 @@ impl OxenClient {
         let req = self
             .request(Method::GET, self.repo_url(repo, &["workspaces"]))
             .timeout(self.options().request_timeout);
-        let body: Body = self.send_json(req, &Op::Workspace(repo)).await?;
+        let body: Body = self.send_json(req, &ApiCall::Workspace(repo)).await?;
         Ok(body.workspaces.into_iter().map(|w| w.id).collect())
     }
 
@@ -150,7 +151,7 @@ impl OxenClient {
             .header(reqwest::header::CONTENT_TYPE, body.content_type())
             .header(reqwest::header::CONTENT_LENGTH, body.len())
             .body(body.into_body());
-        let body: wire::PathsBody = self.send_json(req, &Op::Stage(repo)).await?;
+        let body: wire::PathsBody = self.send_json(req, &ApiCall::Stage(repo)).await?;
         Ok(body.paths)
     }
 
@@ -173,7 +174,7 @@ impl OxenClient {
             .request(Method::POST, self.repo_url(repo, &["versions", "uploads"]))
             .json(&body)
             .timeout(self.options().request_timeout);
-        let begun: wire::BeginUploadBody = self.send_json(req, &Op::Stage(repo)).await?;
+        let begun: wire::BeginUploadBody = self.send_json(req, &ApiCall::Stage(repo)).await?;
         match begun.file.as_str() {
             "already_stored" => Ok(BeginUpload::AlreadyStored),
             "awaiting_parts" => match (begun.upload_id, begun.part_size, begun.num_parts) {
@@ -216,7 +217,7 @@ impl OxenClient {
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, len)
             .body(body);
-        let answer: wire::PartBody = self.send_json(req, &Op::Stage(repo)).await?;
+        let answer: wire::PartBody = self.send_json(req, &ApiCall::UploadPart(repo)).await?;
         Ok(answer.completed)
     }
 
@@ -229,7 +230,7 @@ impl OxenClient {
             )
             .timeout(self.options().request_timeout);
         match self
-            .send_json::<wire::VersionMetaBody>(req, &Op::Stage(repo))
+            .send_json::<wire::VersionMetaBody>(req, &ApiCall::Stage(repo))
             .await
         {
             Ok(body) => Ok(Some(body.version.size)),
@@ -247,17 +248,20 @@ impl OxenClient {
         message: &str,
         author: &Author,
     ) -> Result<Commit> {
-        let mut segments = vec!["workspaces", workspace_id, "merge"];
-        segments.extend(branch.split('/'));
+        let url = self.revision_url(
+            repo,
+            &["workspaces", workspace_id, "merge"],
+            branch,
+            &RemotePath::root(),
+        );
         let body = serde_json::json!({
             "message": message,
             "author": author.name,
             "email": author.email,
         });
-        let req = self
-            .request_long(Method::POST, self.repo_url(repo, &segments))
-            .json(&body);
-        let committed: wire::CommitBody = self.send_json(req, &Op::Commit(repo, branch)).await?;
+        let req = self.request_long(Method::POST, url).json(&body);
+        let committed: wire::CommitBody =
+            self.send_json(req, &ApiCall::Commit(repo, branch)).await?;
         Ok(committed.commit.into())
     }
 
@@ -296,10 +300,7 @@ impl OxenClient {
             });
         }
         let body = Multipart::new(fields);
-        let mut segments = vec!["file"];
-        segments.extend(branch.split('/'));
-        segments.extend(dir.segments());
-        let mut url = self.repo_url(repo, &segments);
+        let mut url = self.revision_url(repo, &["file"], branch, dir);
         if dir.is_root() {
             url.set_path(&format!("{}/", url.path()));
         }
@@ -308,7 +309,8 @@ impl OxenClient {
             .header(reqwest::header::CONTENT_TYPE, body.content_type())
             .header(reqwest::header::CONTENT_LENGTH, body.len())
             .body(body.into_body());
-        let committed: wire::CommitBody = self.send_json(req, &Op::Commit(repo, branch)).await?;
+        let committed: wire::CommitBody =
+            self.send_json(req, &ApiCall::Commit(repo, branch)).await?;
         Ok(committed.commit.into())
     }
 }

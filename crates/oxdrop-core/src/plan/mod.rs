@@ -5,19 +5,24 @@
 //! content) or overwritten. Whatever cannot be uploaded is refused with the reason, and the rest
 //! of the plan goes ahead.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+mod collisions;
+mod remote;
+mod walk;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use std::collections::HashSet;
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::client::OxenClient;
-use crate::error::{Error, ErrorCode, Result, describe_io_error};
-use crate::hash::{hash_file, same_hash};
-use crate::model::DirEntry;
-use crate::names::{RemotePath, RepoRef, check_branch_name};
+use crate::error::{Error, ErrorCode, Result};
+use crate::hash::same_hash;
+use crate::remote_path::RemotePath;
+use crate::repo_ref::{RepoRef, check_branch_name};
+use collisions::refuse_collisions;
+use remote::{RemoteKind, RemoteTree, hash_many};
+use walk::{Candidate, io_refusal, refusal, walk_sources};
 
 /// What the caller wants uploaded, and where.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -124,15 +129,6 @@ impl Plan {
     }
 }
 
-/// A file found on disk, before comparing with the branch.
-#[derive(Debug, Clone)]
-struct Candidate {
-    local: String,
-    remote: RemotePath,
-    size: u64,
-    mtime_ns: Option<u128>,
-}
-
 /// Walks the sources and compares them with the branch.
 pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Plan> {
     check_branch_name(&request.branch)?;
@@ -170,23 +166,23 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
     for candidate in candidates {
         let existing = remote.as_ref().and_then(|t| t.lookup(&candidate.remote));
         match existing {
-            Some(RemoteKind::Dir) => refused.push(Refusal {
-                local: candidate.local.clone(),
-                remote: Some(candidate.remote.clone()),
-                reason: RefusalReason::PathConflict,
-                message: format!(
+            Some(RemoteKind::Dir) => refused.push(refusal(
+                &candidate.local,
+                Some(candidate.remote.clone()),
+                RefusalReason::PathConflict,
+                format!(
                     "The repository already has a folder at '{}', so this file cannot go there. Rename the file or choose another destination.",
                     candidate.remote
                 ),
-            }),
-            Some(RemoteKind::UnderFile(file)) => refused.push(Refusal {
-                local: candidate.local.clone(),
-                remote: Some(candidate.remote.clone()),
-                reason: RefusalReason::PathConflict,
-                message: format!(
+            )),
+            Some(RemoteKind::UnderFile(file)) => refused.push(refusal(
+                &candidate.local,
+                Some(candidate.remote.clone()),
+                RefusalReason::PathConflict,
+                format!(
                     "The repository has a file named '{file}' where this upload needs a folder. Rename it or choose another destination."
                 ),
-            }),
+            )),
             Some(RemoteKind::File { size, hash }) if size == candidate.size => {
                 to_hash.push((files.len(), hash));
                 files.push(planned(candidate, FileStatus::Overwrite));
@@ -216,12 +212,13 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
             Ok(_) => {} // It changed while we read it; it will be re-read on upload.
             Err(e) => {
                 let file = &files[index];
-                refused.push(Refusal {
-                    local: file.local.clone(),
-                    remote: Some(file.remote.clone()),
-                    reason: RefusalReason::Unreadable,
-                    message: format!("Could not read {}: {}.", file.local, describe_io_error(&e)),
-                });
+                refused.push(io_refusal(
+                    &file.local,
+                    Some(file.remote.clone()),
+                    RefusalReason::Unreadable,
+                    "read",
+                    &e,
+                ));
                 unreadable.insert(index);
             }
         }
@@ -323,497 +320,6 @@ pub fn default_message(files: &[PlannedFile], dest: &RemotePath) -> String {
             format!("{verb} {n} files{place}: {listed}")
         }
     }
-}
-
-// ----- walking the local side -------------------------------------------------------------------
-
-fn refusal(
-    local: &Path,
-    remote: Option<RemotePath>,
-    reason: RefusalReason,
-    message: String,
-) -> Refusal {
-    Refusal {
-        local: local.display().to_string(),
-        remote,
-        reason,
-        message,
-    }
-}
-
-fn mtime_ns(meta: &std::fs::Metadata) -> Option<u128> {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos())
-}
-
-#[cfg(unix)]
-fn file_id(meta: &std::fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (meta.dev(), meta.ino())
-}
-
-#[cfg(not(unix))]
-fn file_id(_meta: &std::fs::Metadata) -> (u64, u64) {
-    (0, 0)
-}
-
-fn special_kind(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_fifo() {
-            return "a pipe (FIFO)";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_block_device() || t.is_char_device() {
-            return "a device";
-        }
-    }
-    let _ = meta;
-    "not a regular file"
-}
-
-/// Walks every source without recursion (very deep folders cannot overflow the stack).
-fn walk_sources(sources: &[PathBuf], dest: &RemotePath) -> (Vec<Candidate>, Vec<Refusal>) {
-    let mut found = Vec::new();
-    let mut refused = Vec::new();
-    for source in sources {
-        let name = match source.file_name() {
-            Some(n) => n.to_owned(),
-            None => match std::fs::canonicalize(source)
-                .ok()
-                .and_then(|p| p.file_name().map(ToOwned::to_owned))
-            {
-                Some(n) => n,
-                None => {
-                    refused.push(refusal(source, None, RefusalReason::NameNotAllowed,
-                        format!("{} has no name of its own (is it a whole disk?). Choose the files or folders inside it.", source.display())));
-                    continue;
-                }
-            },
-        };
-        let Some(name) = name.to_str() else {
-            refused.push(refusal(
-                source,
-                None,
-                RefusalReason::NameNotText,
-                not_text_message(source),
-            ));
-            continue;
-        };
-        let remote = match dest.join(name) {
-            Ok(r) => r,
-            Err(e) => {
-                refused.push(refusal(
-                    source,
-                    None,
-                    RefusalReason::NameNotAllowed,
-                    e.message,
-                ));
-                continue;
-            }
-        };
-        walk_one(source, remote, &mut found, &mut refused);
-    }
-    (found, refused)
-}
-
-fn not_text_message(path: &Path) -> String {
-    format!(
-        "The name of {} is not valid text (UTF-8), so it cannot be stored in a repository. Rename it and try again.",
-        path.display()
-    )
-}
-
-struct Pending {
-    local: PathBuf,
-    remote: RemotePath,
-    /// (device, inode) of every folder above, to spot links that loop back.
-    ancestors: std::rc::Rc<Vec<(u64, u64)>>,
-}
-
-fn walk_one(
-    source: &Path,
-    remote: RemotePath,
-    found: &mut Vec<Candidate>,
-    refused: &mut Vec<Refusal>,
-) {
-    let mut stack = vec![Pending {
-        local: source.to_path_buf(),
-        remote,
-        ancestors: std::rc::Rc::new(Vec::new()),
-    }];
-    while let Some(Pending {
-        local,
-        remote,
-        ancestors,
-    }) = stack.pop()
-    {
-        let link_meta = match std::fs::symlink_metadata(&local) {
-            Ok(m) => m,
-            Err(e) => {
-                let reason = if e.kind() == std::io::ErrorKind::NotFound {
-                    RefusalReason::Missing
-                } else {
-                    RefusalReason::Unreadable
-                };
-                refused.push(refusal(
-                    &local,
-                    Some(remote),
-                    reason,
-                    format!(
-                        "Could not read {}: {}.",
-                        local.display(),
-                        describe_io_error(&e)
-                    ),
-                ));
-                continue;
-            }
-        };
-        let meta = if link_meta.file_type().is_symlink() {
-            match std::fs::metadata(&local) {
-                Ok(m) => m,
-                Err(e) => {
-                    let looped = e.raw_os_error() == Some(40); // ELOOP
-                    let (reason, why) = if looped {
-                        (
-                            RefusalReason::SymlinkLoop,
-                            "it is a link that loops back on itself".to_owned(),
-                        )
-                    } else {
-                        (
-                            RefusalReason::BrokenLink,
-                            "it is a link to something that does not exist".to_owned(),
-                        )
-                    };
-                    refused.push(refusal(
-                        &local,
-                        Some(remote),
-                        reason,
-                        format!("Skipped {}: {why}.", local.display()),
-                    ));
-                    continue;
-                }
-            }
-        } else {
-            link_meta
-        };
-
-        if meta.is_dir() {
-            let id = file_id(&meta);
-            if ancestors.contains(&id) {
-                refused.push(refusal(&local, Some(remote), RefusalReason::SymlinkLoop,
-                    format!("Skipped {}: it is a link back to a folder that contains it, which would repeat forever.", local.display())));
-                continue;
-            }
-            let entries = match std::fs::read_dir(&local) {
-                Ok(rd) => rd,
-                Err(e) => {
-                    refused.push(refusal(
-                        &local,
-                        Some(remote),
-                        RefusalReason::Unreadable,
-                        format!(
-                            "Could not open the folder {}: {}.",
-                            local.display(),
-                            describe_io_error(&e)
-                        ),
-                    ));
-                    continue;
-                }
-            };
-            let mut children: Vec<(std::ffi::OsString, PathBuf)> = Vec::new();
-            for entry in entries {
-                match entry {
-                    Ok(entry) => children.push((entry.file_name(), entry.path())),
-                    Err(e) => refused.push(refusal(
-                        &local,
-                        Some(remote.clone()),
-                        RefusalReason::Unreadable,
-                        format!(
-                            "Could not list everything in {}: {}.",
-                            local.display(),
-                            describe_io_error(&e)
-                        ),
-                    )),
-                }
-            }
-            // Reverse-sorted onto the stack so files come out in name order.
-            children.sort_by(|a, b| b.0.cmp(&a.0));
-            let mut below = (*ancestors).clone();
-            below.push(id);
-            let below = std::rc::Rc::new(below);
-            for (name, path) in children {
-                let Some(name) = name.to_str() else {
-                    refused.push(refusal(
-                        &path,
-                        None,
-                        RefusalReason::NameNotText,
-                        not_text_message(&path),
-                    ));
-                    continue;
-                };
-                match remote.join(name) {
-                    Ok(child_remote) => stack.push(Pending {
-                        local: path,
-                        remote: child_remote,
-                        ancestors: below.clone(),
-                    }),
-                    Err(e) => refused.push(refusal(
-                        &path,
-                        None,
-                        RefusalReason::NameNotAllowed,
-                        format!("Skipped {}: {}", path.display(), e.message),
-                    )),
-                }
-            }
-        } else if meta.is_file() {
-            let Some(local_text) = local.to_str() else {
-                refused.push(refusal(
-                    &local,
-                    Some(remote),
-                    RefusalReason::NameNotText,
-                    not_text_message(&local),
-                ));
-                continue;
-            };
-            // Opening now finds unreadable files before the upload starts.
-            if let Err(e) = std::fs::File::open(&local) {
-                refused.push(refusal(
-                    &local,
-                    Some(remote),
-                    RefusalReason::Unreadable,
-                    format!(
-                        "Could not read {}: {}.",
-                        local.display(),
-                        describe_io_error(&e)
-                    ),
-                ));
-                continue;
-            }
-            found.push(Candidate {
-                local: local_text.to_owned(),
-                remote,
-                size: meta.len(),
-                mtime_ns: mtime_ns(&meta),
-            });
-        } else {
-            refused.push(refusal(
-                &local,
-                Some(remote),
-                RefusalReason::SpecialFile,
-                format!(
-                    "Skipped {}: it is {}, not a regular file, so it has no content to upload.",
-                    local.display(),
-                    special_kind(&meta)
-                ),
-            ));
-        }
-    }
-}
-
-/// Refuses files whose repository paths collide: the same path twice, or a file where another
-/// file needs a folder.
-fn refuse_collisions(candidates: Vec<Candidate>, refused: &mut Vec<Refusal>) -> Vec<Candidate> {
-    let mut by_remote: BTreeMap<RemotePath, Vec<Candidate>> = BTreeMap::new();
-    for c in candidates {
-        by_remote.entry(c.remote.clone()).or_default().push(c);
-    }
-    let mut kept: Vec<Candidate> = Vec::with_capacity(by_remote.len());
-    for (remote, group) in by_remote {
-        if group.len() == 1 {
-            kept.extend(group);
-            continue;
-        }
-        let names: Vec<String> = group.iter().map(|c| c.local.clone()).collect();
-        for c in group {
-            let others: Vec<&str> = names
-                .iter()
-                .filter(|n| **n != c.local)
-                .map(String::as_str)
-                .collect();
-            refused.push(Refusal {
-                local: c.local.clone(),
-                remote: Some(remote.clone()),
-                reason: RefusalReason::DuplicateDestination,
-                message: format!(
-                    "Both {} and {} would be uploaded to '{remote}'. Rename one of them, or upload them separately.",
-                    c.local,
-                    others.join(" and ")
-                ),
-            });
-        }
-    }
-    // A kept file whose path is also a folder of another kept file.
-    let folders: HashSet<&str> = kept.iter().flat_map(|c| c.remote.ancestors()).collect();
-    let clashing: HashSet<RemotePath> = kept
-        .iter()
-        .filter(|c| folders.contains(c.remote.as_str()))
-        .map(|c| c.remote.clone())
-        .collect();
-    if clashing.is_empty() {
-        return kept;
-    }
-    kept.retain(|c| {
-        if clashing.contains(&c.remote) {
-            refused.push(Refusal {
-                local: c.local.clone(),
-                remote: Some(c.remote.clone()),
-                reason: RefusalReason::PathConflict,
-                message: format!(
-                    "'{}' would be both a file and a folder in this upload. Rename the file {} and try again.",
-                    c.remote, c.local
-                ),
-            });
-            false
-        } else {
-            true
-        }
-    });
-    kept
-}
-
-// ----- the branch side --------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq)]
-enum RemoteKind {
-    File {
-        size: u64,
-        hash: Option<String>,
-    },
-    Dir,
-    /// The path is below something that is a file on the branch.
-    UnderFile(String),
-}
-
-/// The parts of the branch's tree the plan touches: every folder that holds a planned file,
-/// listed once (pages included).
-struct RemoteTree {
-    /// folder → its entries; a folder absent from the branch is not here.
-    dirs: HashMap<String, Vec<DirEntry>>,
-    /// Paths that are files on the branch but are needed as folders.
-    file_blockers: HashSet<String>,
-}
-
-impl RemoteTree {
-    async fn load(
-        client: &OxenClient,
-        request: &PlanRequest,
-        files: &[Candidate],
-    ) -> Result<RemoteTree> {
-        let mut needed: Vec<String> = files
-            .iter()
-            .flat_map(|f| {
-                let parent = f.remote.parent();
-                let mut chain: Vec<String> = parent.ancestors().map(str::to_owned).collect();
-                chain.push(parent.as_str().to_owned());
-                chain
-            })
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        needed.push(String::new());
-        needed.sort_by_key(|d| {
-            (
-                d.matches('/').count() + usize::from(!d.is_empty()),
-                d.clone(),
-            )
-        });
-        needed.dedup();
-
-        let mut tree = RemoteTree {
-            dirs: HashMap::new(),
-            file_blockers: HashSet::new(),
-        };
-        // Level by level: a folder is listed only if its parent's listing shows it exists.
-        let mut by_depth: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-        for d in needed {
-            let depth = if d.is_empty() {
-                0
-            } else {
-                d.matches('/').count() + 1
-            };
-            by_depth.entry(depth).or_default().push(d);
-        }
-        for (_, level) in by_depth {
-            let to_list: Vec<String> = level
-                .into_iter()
-                .filter(|d| match tree.kind_in_parent(d) {
-                    Some(RemoteKind::Dir) => true,
-                    Some(RemoteKind::File { .. }) => {
-                        tree.file_blockers.insert(d.clone());
-                        false
-                    }
-                    _ => false,
-                })
-                .collect();
-            let listed: Vec<(String, Vec<DirEntry>)> = stream::iter(to_list)
-                .map(|d| async move {
-                    let path = RemotePath::parse(&d)?;
-                    let entries = match client
-                        .list_dir_all(&request.repo, &request.branch, &path)
-                        .await
-                    {
-                        Ok(entries) => entries,
-                        // The server answers 404 for a tree with nothing in it (a branch whose
-                        // only commit is the server's empty "Initialized Repo"): empty, not an error.
-                        Err(e) if e.code == ErrorCode::PathNotFound => Vec::new(),
-                        Err(e) => return Err(e),
-                    };
-                    Ok::<_, Error>((d, entries))
-                })
-                .buffer_unordered(8)
-                .try_collect()
-                .await?;
-            tree.dirs.extend(listed);
-        }
-        Ok(tree)
-    }
-
-    /// What the parent listing says about `path` (root is always a folder).
-    fn kind_in_parent(&self, path: &str) -> Option<RemoteKind> {
-        if path.is_empty() {
-            return Some(RemoteKind::Dir);
-        }
-        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
-        let entry = self.dirs.get(parent)?.iter().find(|e| e.name == name)?;
-        Some(if entry.is_dir {
-            RemoteKind::Dir
-        } else {
-            RemoteKind::File {
-                size: entry.size,
-                hash: entry.hash.clone(),
-            }
-        })
-    }
-
-    fn lookup(&self, path: &RemotePath) -> Option<RemoteKind> {
-        if let Some(blocker) = path.ancestors().find(|a| self.file_blockers.contains(*a)) {
-            return Some(RemoteKind::UnderFile(blocker.to_owned()));
-        }
-        self.kind_in_parent(path.as_str())
-    }
-}
-
-/// Hashes files on blocking threads, a few at a time, preserving order.
-async fn hash_many(paths: Vec<PathBuf>) -> Result<Vec<std::io::Result<(String, u64)>>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(4);
-    stream::iter(paths)
-        .map(|p| async move {
-            tokio::task::spawn_blocking(move || hash_file(&p))
-                .await
-                .map_err(Error::internal)
-        })
-        .buffered(workers)
-        .try_collect()
-        .await
 }
 
 #[cfg(test)]

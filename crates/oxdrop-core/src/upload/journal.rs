@@ -7,15 +7,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::fs::write_atomic;
 use crate::model::Author;
-use crate::names::RepoRef;
 use crate::plan::{Plan, PlanRequest};
+use crate::repo_ref::RepoRef;
 use crate::server_url::ServerUrl;
 
 const FORMAT: u32 = 1;
@@ -80,12 +81,6 @@ pub(crate) struct Journal {
     last_write: Option<Instant>,
 }
 
-pub(crate) fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn unwritable(dir: &Path, e: &std::io::Error) -> Error {
     Error::new(
         ErrorCode::ConfigUnwritable,
@@ -96,21 +91,6 @@ fn unwritable(dir: &Path, e: &std::io::Error) -> Error {
         ),
     )
     .with_detail(e.to_string())
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves either the
-/// old or the new content, never half of it.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 impl Journal {
@@ -223,17 +203,11 @@ pub fn list_resumable(dir: &Path) -> Vec<ResumableUpload> {
     found
 }
 
-/// The default journal folder: `<data dir>/oxdrop/uploads` (e.g. ~/.local/share on Linux),
-/// or `$OXDROP_DATA_DIR/uploads`.
-pub fn default_dir() -> Option<PathBuf> {
-    crate::paths::data_dir().map(|d| d.join("uploads"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::RemotePath;
     use crate::plan::PlanTotals;
+    use crate::remote_path::RemotePath;
 
     fn plan_file(id: &str) -> PlanFile {
         let repo = RepoRef::new("ns", "repo").unwrap();

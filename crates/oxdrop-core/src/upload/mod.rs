@@ -8,7 +8,7 @@
 
 mod engine;
 pub mod journal;
-mod local;
+mod local_file;
 pub mod progress;
 
 use std::path::PathBuf;
@@ -25,8 +25,8 @@ pub use progress::{FileState, FileUpdate, NoProgress, Phase, ProgressSink, Progr
 use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Author, Commit};
-use crate::names::RemotePath;
 use crate::plan::{Plan, PlanRequest};
+use crate::remote_path::RemotePath;
 
 /// How the engine splits the work. The defaults were chosen by measurement (BENCHMARKS.md).
 #[derive(Debug, Clone)]
@@ -111,7 +111,7 @@ pub async fn upload(
     sink: Arc<dyn ProgressSink>,
     cancel: CancellationToken,
 ) -> Result<UploadOutcome> {
-    engine::Run::start(client, request, plan, options, sink, cancel)
+    engine::UploadRun::start(client, request, plan, options, sink, cancel)
         .await?
         .finish()
         .await
@@ -127,7 +127,7 @@ pub async fn resume(
     sink: Arc<dyn ProgressSink>,
     cancel: CancellationToken,
 ) -> Result<UploadOutcome> {
-    engine::Run::resume(client, journal_dir, id, tuning, sink, cancel)
+    engine::UploadRun::resume(client, journal_dir, id, tuning, sink, cancel)
         .await?
         .finish()
         .await

@@ -1,11 +1,10 @@
-//! The local side of an upload: reading files exactly as planned (or saying why not), hashing
-//! big ones in one streaming pass, streaming parts from disk, and choosing what to compress.
+//! A planned file on this computer: reading it exactly as planned (or saying why not), hashing a
+//! big one in one streaming pass, streaming its parts from disk, and choosing what to compress.
 
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -15,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use super::GzipPolicy;
 use super::progress::Tracker;
 use crate::error::{Error, ErrorCode, Result, describe_io_error};
-use crate::hash::{same_hash, to_hex};
+use crate::fs::mtime_ns;
+use crate::hash::{hash_bytes, hash_reader, same_hash};
 use crate::plan::PlannedFile;
 
 /// The server inflates gzip parts only up to this size.
@@ -51,13 +51,6 @@ pub(super) async fn part_body(
     Ok(reqwest::Body::wrap_stream(stream))
 }
 
-pub(super) fn mtime_ns(meta: &std::fs::Metadata) -> Option<u128> {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos())
-}
-
 pub(super) fn file_changed(file: &PlannedFile) -> Error {
     Error::new(
         ErrorCode::FileChanged,
@@ -76,71 +69,81 @@ pub(super) fn unreadable(file: &PlannedFile, e: &std::io::Error) -> Error {
     .with_detail(e.to_string())
 }
 
-/// The file as planned, or why not: still there, same size and date before and after reading,
-/// and the same content hash if the plan knew it.
-pub(super) fn read_checked(file: &PlannedFile) -> Result<Bytes> {
-    let path = Path::new(&file.local);
-    let mut handle = std::fs::File::open(path).map_err(|e| unreadable(file, &e))?;
+/// Opens the file and checks it is still as planned: the same size, and the same date if the plan
+/// saw one.
+fn open_as_planned(file: &PlannedFile) -> Result<(std::fs::File, std::fs::Metadata)> {
+    let handle = std::fs::File::open(&file.local).map_err(|e| unreadable(file, &e))?;
     let before = handle.metadata().map_err(|e| unreadable(file, &e))?;
     if before.len() != file.size || (file.mtime_ns.is_some() && mtime_ns(&before) != file.mtime_ns)
     {
         return Err(file_changed(file));
     }
+    Ok((handle, before))
+}
+
+/// After reading `read` bytes: all of the planned size, and the file not touched meanwhile.
+fn check_unchanged_since(file: &PlannedFile, before: &std::fs::Metadata, read: u64) -> Result<()> {
+    let after = std::fs::metadata(&file.local).map_err(|e| unreadable(file, &e))?;
+    if read != file.size || after.len() != file.size || mtime_ns(&after) != mtime_ns(before) {
+        return Err(file_changed(file));
+    }
+    Ok(())
+}
+
+/// The content hash must be the planned one, when the plan knew it (computed only then).
+fn check_planned_hash(file: &PlannedFile, hash: impl FnOnce() -> String) -> Result<()> {
+    match &file.hash {
+        Some(planned) if !same_hash(planned, &hash()) => Err(file_changed(file)),
+        _ => Ok(()),
+    }
+}
+
+/// The file as planned, or why not: still there, same size and date before and after reading,
+/// and the same content hash if the plan knew it.
+pub(super) fn read_checked(file: &PlannedFile) -> Result<Bytes> {
+    let (mut handle, before) = open_as_planned(file)?;
     let mut bytes = Vec::with_capacity(file.size as usize);
     handle
         .read_to_end(&mut bytes)
         .map_err(|e| unreadable(file, &e))?;
-    let after = std::fs::metadata(path).map_err(|e| unreadable(file, &e))?;
-    if bytes.len() as u64 != file.size
-        || after.len() != file.size
-        || mtime_ns(&after) != mtime_ns(&before)
-    {
-        return Err(file_changed(file));
-    }
-    if let Some(planned) = &file.hash
-        && !same_hash(planned, &crate::hash::hash_bytes(&bytes))
-    {
-        return Err(file_changed(file));
-    }
+    check_unchanged_since(file, &before, bytes.len() as u64)?;
+    check_planned_hash(file, || hash_bytes(&bytes))?;
     Ok(Bytes::from(bytes))
 }
 
 /// Hashes a big file in one streaming pass, checking it is still the file that was planned.
 pub(super) fn hash_checked(file: &PlannedFile, stop: &CancellationToken) -> Result<String> {
-    let path = Path::new(&file.local);
-    let mut handle = std::fs::File::open(path).map_err(|e| unreadable(file, &e))?;
-    let before = handle.metadata().map_err(|e| unreadable(file, &e))?;
-    if before.len() != file.size || (file.mtime_ns.is_some() && mtime_ns(&before) != file.mtime_ns)
-    {
-        return Err(file_changed(file));
-    }
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
+    let (handle, before) = open_as_planned(file)?;
+    let mut reader = StopReading {
+        inner: handle,
+        stop,
+    };
+    let (hash, read) = hash_reader(&mut reader).map_err(|e| {
         if stop.is_cancelled() {
-            return Err(Error::cancelled());
+            Error::cancelled()
+        } else {
+            unreadable(file, &e)
         }
-        let n = match handle.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(unreadable(file, &e)),
-        };
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
-    let after = std::fs::metadata(path).map_err(|e| unreadable(file, &e))?;
-    if total != file.size || after.len() != file.size || mtime_ns(&after) != mtime_ns(&before) {
-        return Err(file_changed(file));
-    }
-    let hash = to_hex(hasher.digest128());
-    if let Some(planned) = &file.hash
-        && !same_hash(planned, &hash)
-    {
-        return Err(file_changed(file));
-    }
+    })?;
+    check_unchanged_since(file, &before, read)?;
+    check_planned_hash(file, || hash.clone())?;
     Ok(hash)
+}
+
+/// Reads until `stop` fires, then fails every read: a cancel ends the hashing of a big file
+/// within one buffer.
+struct StopReading<'a, R> {
+    inner: R,
+    stop: &'a CancellationToken,
+}
+
+impl<R: Read> Read for StopReading<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.is_cancelled() {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// Names the server's multipart sanitizer (for `PUT /file`) leaves untouched.
@@ -211,8 +214,8 @@ pub(super) fn wants_gzip(policy: GzipPolicy, remote_server: bool, file: &Planned
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::RemotePath;
     use crate::plan::FileStatus;
+    use crate::remote_path::RemotePath;
 
     fn pf(name: &str, size: u64) -> PlannedFile {
         PlannedFile {
@@ -266,7 +269,7 @@ mod tests {
         file.local = path.to_string_lossy().into_owned();
         file.mtime_ns = mtime_ns(&meta);
         assert_eq!(&read_checked(&file).unwrap()[..], b"hello");
-        file.hash = Some(crate::hash::hash_bytes(b"other"));
+        file.hash = Some(hash_bytes(b"other"));
         assert_eq!(
             read_checked(&file).unwrap_err().code,
             ErrorCode::FileChanged

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::error::{Error, ErrorCode, Result};
+
 /// `~/.config/oxdrop` on Linux, `~/Library/Application Support/oxdrop` on macOS,
 /// `%APPDATA%\oxdrop` on Windows.
 pub fn config_dir() -> Option<PathBuf> {
@@ -21,4 +23,15 @@ pub fn data_dir() -> Option<PathBuf> {
 /// The log folder inside [`data_dir`].
 pub fn log_dir() -> Option<PathBuf> {
     data_dir().map(|d| d.join("logs"))
+}
+
+/// The upload journal folder: `<data dir>/uploads` (e.g. ~/.local/share/oxdrop/uploads on
+/// Linux), or `$OXDROP_DATA_DIR/uploads`.
+pub fn journal_dir() -> Result<PathBuf> {
+    data_dir().map(|d| d.join("uploads")).ok_or_else(|| {
+        Error::new(
+            ErrorCode::LocalIo,
+            "This system has no data folder for OxDrop.",
+        )
+    })
 }

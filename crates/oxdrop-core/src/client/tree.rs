@@ -1,0 +1,133 @@
+//! Reading a repository at a revision: folder listings, metadata, downloads and commit history.
+
+use reqwest::{Method, Response};
+use url::Url;
+
+use super::error_map::ApiCall;
+use super::http::enc;
+use super::{OxenClient, wire};
+use crate::error::Result;
+use crate::model::{Commit, DirEntry, DirPage};
+use crate::remote_path::RemotePath;
+use crate::repo_ref::RepoRef;
+
+impl OxenClient {
+    /// One page of a folder listing at a revision (branch or commit).
+    pub async fn list_dir(
+        &self,
+        repo: &RepoRef,
+        revision: &str,
+        dir: &RemotePath,
+        page: u32,
+        page_size: u32,
+    ) -> Result<DirPage> {
+        let url = self.revision_url(repo, &["dir"], revision, dir);
+        let query = [
+            ("page", page.max(1).to_string()),
+            ("page_size", page_size.clamp(1, 1000).to_string()),
+        ];
+        let body: wire::DirBody = self
+            .get_json_query(url, &query, &ApiCall::Path(repo, revision, dir))
+            .await?;
+        let entries = body
+            .entries
+            .into_iter()
+            .filter_map(|e| {
+                let path = dir.join(&e.filename).ok()?;
+                Some(DirEntry {
+                    name: e.filename,
+                    path,
+                    is_dir: e.is_dir,
+                    size: e.size,
+                    hash: if e.is_dir { None } else { e.hash },
+                })
+            })
+            .collect();
+        Ok(DirPage {
+            entries,
+            page: body.page_number.unwrap_or(page),
+            total_pages: body.total_pages.unwrap_or(1),
+            total_entries: body.total_entries.unwrap_or(0),
+        })
+    }
+
+    /// Every entry of a folder, all pages.
+    pub async fn list_dir_all(
+        &self,
+        repo: &RepoRef,
+        revision: &str,
+        dir: &RemotePath,
+    ) -> Result<Vec<DirEntry>> {
+        let mut all = Vec::new();
+        let mut page = 1;
+        loop {
+            let listing = self.list_dir(repo, revision, dir, page, 1000).await?;
+            all.extend(listing.entries);
+            if page >= listing.total_pages {
+                return Ok(all);
+            }
+            page += 1;
+        }
+    }
+
+    /// Metadata of one file or folder at a revision.
+    pub async fn metadata(
+        &self,
+        repo: &RepoRef,
+        revision: &str,
+        path: &RemotePath,
+    ) -> Result<DirEntry> {
+        let url = self.revision_url(repo, &["meta"], revision, path);
+        let body: wire::MetaBody = self
+            .get_json(url, &ApiCall::Path(repo, revision, path))
+            .await?;
+        Ok(DirEntry {
+            name: path.file_name().to_owned(),
+            path: path.clone(),
+            is_dir: body.entry.is_dir,
+            size: body.entry.size,
+            hash: body.entry.hash,
+        })
+    }
+
+    /// Starts a download of one file at a revision; the caller streams the body.
+    pub async fn download(
+        &self,
+        repo: &RepoRef,
+        revision: &str,
+        path: &RemotePath,
+    ) -> Result<Response> {
+        let url = self.revision_url(repo, &["file"], revision, path);
+        let req = self.request(Method::GET, url);
+        self.send(req, &ApiCall::Path(repo, revision, path)).await
+    }
+
+    /// Latest commits of a branch, newest first (one page).
+    pub async fn commits(
+        &self,
+        repo: &RepoRef,
+        revision: &str,
+        page_size: u32,
+    ) -> Result<Vec<Commit>> {
+        let url = self.revision_url(repo, &["commits", "history"], revision, &RemotePath::root());
+        let query = [
+            ("page", "1".to_owned()),
+            ("page_size", page_size.to_string()),
+        ];
+        let body: wire::CommitsBody = self
+            .get_json_query(url, &query, &ApiCall::Branch(repo, revision))
+            .await?;
+        Ok(body.commits.into_iter().map(Commit::from).collect())
+    }
+
+    /// The URL of a commit in the server's web interface (the hub's layout).
+    pub fn commit_web_url(&self, repo: &RepoRef, commit_id: &str) -> Url {
+        let path = format!(
+            "{}/{}/commit/{}",
+            enc(&repo.namespace),
+            enc(&repo.name),
+            enc(commit_id)
+        );
+        self.inner.server.join(&path)
+    }
+}
