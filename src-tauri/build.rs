@@ -17,6 +17,8 @@ fn oxdrop_commands() -> &'static [&'static str] {
         "sign_out",
         "switch_account",
         "set_author",
+        "sandbox_status",
+        "sandbox_log",
         "list_namespaces",
         "list_repos",
         "repo_details",

@@ -2,9 +2,9 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod sandbox;
 pub mod state;
 
-use oxdrop_core::ServerUrl;
 use oxdrop_core::accounts::{Keychain, SettingsStore};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
@@ -39,10 +39,7 @@ pub fn run() {
 fn app_state() -> Result<AppState, oxdrop_core::Error> {
     let settings = SettingsStore::default_location()?;
     let journal_dir = oxdrop_core::app_dirs::journal_dir()?;
-    let sandbox = std::env::var("OXDROP_SANDBOX_URL")
-        .ok()
-        .and_then(|s| ServerUrl::parse(&s).ok())
-        .filter(ServerUrl::is_loopback);
+    let sandbox = sandbox::Sandbox::from_env();
     Ok(AppState::new(
         settings,
         Keychain::default_service(),

@@ -10,7 +10,9 @@ use oxdrop_core::accounts::{self, Account, Keychain, SettingsStore};
 use oxdrop_core::plan::{Plan, PlanRequest};
 use oxdrop_core::sync::lock;
 use oxdrop_core::upload::UploadOutcome;
-use oxdrop_core::{Error, ErrorCode, OxenClient, Result, ServerUrl};
+use oxdrop_core::{Error, ErrorCode, OxenClient, Result};
+
+use crate::sandbox::Sandbox;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
@@ -21,7 +23,7 @@ pub struct AppState {
     pub keychain: Keychain,
     pub journal_dir: PathBuf,
     /// The local oxen-server started by the run script, offered as "try it offline".
-    pub sandbox: Option<ServerUrl>,
+    pub sandbox: Option<Sandbox>,
     session: Mutex<Option<Session>>,
     sources: Mutex<Sources>,
     /// The plan the user last reviewed, with what it was made from; an upload sends exactly it.
@@ -64,7 +66,7 @@ impl AppState {
         settings: SettingsStore,
         keychain: Keychain,
         journal_dir: PathBuf,
-        sandbox: Option<ServerUrl>,
+        sandbox: Option<Sandbox>,
     ) -> AppState {
         AppState {
             settings,

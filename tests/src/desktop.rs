@@ -158,6 +158,8 @@ impl Desktop {
             Some(url) => cmd.env("OXDROP_SANDBOX_URL", url),
             None => cmd.env_remove("OXDROP_SANDBOX_URL"),
         };
+        // Only a test that sets it gets a sandbox that is still being prepared.
+        cmd.env_remove("OXDROP_SANDBOX_STATUS");
         for (k, v) in &launch.env {
             cmd.env(k, v);
         }

@@ -33,7 +33,7 @@ fn view(state: &AppState) -> AccountsView {
         active: s.active,
         author: s.author,
         recent: s.recent,
-        sandbox: state.sandbox.clone(),
+        sandbox: state.sandbox.as_ref().map(|s| s.url().clone()),
     }
 }
 

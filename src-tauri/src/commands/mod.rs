@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod files;
 pub mod repos;
+pub mod sandbox;
 pub mod upload;
 
 use std::collections::BTreeSet;
@@ -112,6 +113,8 @@ commands! {
     accounts::sign_out(accounts::AccountId) -> accounts::AccountsView;
     accounts::switch_account(accounts::AccountId) -> accounts::AccountsView;
     accounts::set_author(oxdrop_core::model::Author) -> accounts::AccountsView;
+    sandbox::sandbox_status(()) -> Option<crate::sandbox::SandboxStatus>;
+    sandbox::sandbox_log(()) -> String;
     repos::list_namespaces(()) -> Vec<String>;
     repos::list_repos(repos::NamespaceArgs) -> Vec<oxdrop_core::model::RepoSummary>;
     repos::repo_details(oxdrop_core::RepoRef) -> oxdrop_core::model::RepoDetails;

@@ -17,6 +17,7 @@ import type { RepoDetails } from './RepoDetails';
 import type { RepoRef } from './RepoRef';
 import type { RepoSummary } from './RepoSummary';
 import type { ResumableUpload } from './ResumableUpload';
+import type { SandboxStatus } from './SandboxStatus';
 import type { ServerInfo } from './ServerInfo';
 import type { SignIn } from './SignIn';
 import type { SourceId } from './SourceId';
@@ -32,6 +33,8 @@ export interface Commands {
   sign_out: { args: AccountId; result: AccountsView };
   switch_account: { args: AccountId; result: AccountsView };
   set_author: { args: Author; result: AccountsView };
+  sandbox_status: { args: null; result: SandboxStatus | null };
+  sandbox_log: { args: null; result: string };
   list_namespaces: { args: null; result: Array<string> };
   list_repos: { args: NamespaceArgs; result: Array<RepoSummary> };
   repo_details: { args: RepoRef; result: RepoDetails };
