@@ -52,6 +52,8 @@ pub fn request(repo: &RepoRef, branch: &str, dest: &str, sources: &[PathBuf]) ->
         branch: branch.into(),
         dest: RemotePath::parse(dest).expect("dest"),
         sources: sources.to_vec(),
+        follow_links: false,
+        ignore_patterns: Vec::new(),
     }
 }
 
