@@ -8,13 +8,10 @@
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use oxdrop_core::plan::{ExclusionReason, FileStatus, Plan, PlanRequest, make_plan};
-use oxdrop_core::upload;
-use oxdrop_tests::upload::{Fixture, options, request, upload_paths};
+use oxdrop_tests::upload::{self, Fixture, request, upload_paths};
 use oxdrop_tests::{fixtures, oxenpy};
-use tokio_util::sync::CancellationToken;
 
 /// `(remote, reason, rule)` of every exclusion, sorted.
 fn excluded(plan: &Plan) -> Vec<(String, ExclusionReason, Option<String>)> {
@@ -32,18 +29,10 @@ fn remotes(plan: &Plan) -> Vec<String> {
 }
 
 async fn plan_and_upload(f: &Fixture, req: &PlanRequest, message: &str) -> Plan {
-    let plan = make_plan(&f.client, req).await.unwrap();
-    upload::upload(
-        &f.client,
-        req,
-        &plan,
-        &options(message),
-        Arc::new(upload::NoProgress),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
-    plan
+    upload::plan_and_upload(&f.client, req, message)
+        .await
+        .unwrap()
+        .0
 }
 
 fn write(path: &Path, text: &str) -> PathBuf {
