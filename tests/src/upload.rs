@@ -52,6 +52,8 @@ pub fn request(repo: &RepoRef, branch: &str, dest: &str, sources: &[PathBuf]) ->
         branch: branch.into(),
         dest: RemotePath::parse(dest).expect("dest"),
         sources: sources.to_vec(),
+        follow_links: false,
+        ignore_patterns: Vec::new(),
     }
 }
 
@@ -89,11 +91,19 @@ pub async fn upload_paths(
     sources: &[PathBuf],
     message: &str,
 ) -> Result<(Plan, UploadOutcome)> {
-    let req = request(repo, branch, dest, sources);
-    let plan = make_plan(client, &req).await?;
+    plan_and_upload(client, &request(repo, branch, dest, sources), message).await
+}
+
+/// Plans and uploads what `req` asks for (for requests with options of their own).
+pub async fn plan_and_upload(
+    client: &OxenClient,
+    req: &PlanRequest,
+    message: &str,
+) -> Result<(Plan, UploadOutcome)> {
+    let plan = make_plan(client, req).await?;
     let outcome = upload::upload(
         client,
-        &req,
+        req,
         &plan,
         &options(message),
         Arc::new(upload::NoProgress),

@@ -192,6 +192,8 @@ async fn listing_is_paginated_and_files_download() {
         branch: "main".into(),
         dest: RemotePath::root(),
         sources: vec![tmp.path().join("many")],
+        follow_links: false,
+        ignore_patterns: vec![],
     };
     let plan = oxdrop_core::plan::make_plan(&client, &request)
         .await

@@ -254,3 +254,121 @@ fn heavy_killed_mid_upload_then_resumed_makes_one_commit() {
             .contains("No interrupted uploads")
     );
 }
+
+#[test]
+fn dry_run_json_shows_what_is_left_out_and_follow_links_uploads_it() {
+    let server = OxenServer::start();
+    let url = server.url();
+    let u = user();
+    assert_eq!(
+        u.run(&["--server", &url, "create-repo", "team/left-out"])
+            .code,
+        0
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let private = tmp.path().join("private");
+    let key = fixtures::write_file(&private.join("id_rsa"), 64, 1);
+    let root = tmp.path().join("drop");
+    let data = fixtures::write_file(&root.join("data.csv"), 500, 2);
+    fixtures::write_file(&root.join(".DS_Store"), 20, 3);
+    fixtures::write_file(&root.join("old.bak"), 10, 4);
+    std::os::unix::fs::symlink(&private, root.join("home-link")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("nowhere"), root.join("broken")).unwrap();
+    // The ignore list lives in the settings file the app shares.
+    std::fs::create_dir_all(u.config_dir()).unwrap();
+    std::fs::write(
+        u.config_dir().join("settings.json"),
+        r#"{"format":1,"accounts":[],"active":null,"author":null,"recent":[],"ignore_patterns":["*.bak"]}"#,
+    )
+    .unwrap();
+    let dir = root.to_str().unwrap();
+    let upload = |extra: &[&str]| {
+        let mut args = vec![
+            "--server",
+            url.as_str(),
+            "upload",
+            dir,
+            "--repo",
+            "team/left-out",
+        ];
+        args.extend_from_slice(extra);
+        u.run(&args)
+    };
+
+    // For scripts: the whole plan, with what is refused and what is left out, and why.
+    let dry = upload(&["--dry-run", "--json"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    let plan: serde_json::Value = serde_json::from_str(dry.stdout.trim())
+        .unwrap_or_else(|e| panic!("no plan JSON on stdout ({e}): {dry:?}"));
+    let files: Vec<&str> = plan["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["remote"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["drop/data.csv"]);
+    let mut excluded: Vec<(&str, &str, Option<&str>)> = plan["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["remote"].as_str().unwrap(),
+                e["reason"].as_str().unwrap(),
+                e["rule"].as_str(),
+            )
+        })
+        .collect();
+    excluded.sort();
+    assert_eq!(
+        excluded,
+        [
+            ("drop/.DS_Store", "system_clutter", None),
+            ("drop/home-link", "link_outside", None),
+            ("drop/old.bak", "ignored", Some("OxDrop settings: *.bak")),
+        ]
+    );
+    let link = plan["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reason"] == "link_outside")
+        .unwrap();
+    let target = std::fs::canonicalize(&private).unwrap();
+    assert_eq!(link["target"].as_str(), target.to_str());
+    assert_eq!(plan["refused"][0]["reason"], "broken_link");
+    assert_eq!(plan["totals"]["excluded"], 3);
+    assert_eq!(plan["totals"]["refused"], 1);
+
+    // For people: the same, in words, with the way to include the link.
+    let dry = upload(&["--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(dry.stdout.is_empty(), "{dry:?}");
+    for says in [
+        "3 left out",
+        "left out   drop/home-link",
+        "the rule '*.bak' in your OxDrop ignore list",
+        "--follow-links",
+    ] {
+        assert!(dry.stderr.contains(says), "{says}: {}", dry.stderr);
+    }
+
+    let up = upload(&[]);
+    assert_eq!(up.code, 0, "{up:?}");
+    let report = oxenpy::assert_uploaded(
+        &url,
+        "team/left-out",
+        "main",
+        &[("drop/data.csv".into(), data)],
+    );
+    assert_eq!(report.tree, ["drop/data.csv"]);
+
+    let follow = upload(&["--follow-links"]);
+    assert_eq!(follow.code, 0, "{follow:?}");
+    oxenpy::assert_uploaded(
+        &url,
+        "team/left-out",
+        "main",
+        &[("drop/home-link/id_rsa".into(), key)],
+    );
+}

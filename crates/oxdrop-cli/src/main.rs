@@ -111,9 +111,14 @@ struct UploadArgs {
     /// Commit author as "Name <email>" (default: $OXDROP_AUTHOR, or the saved author).
     #[arg(long, env = "OXDROP_AUTHOR")]
     author: Option<String>,
-    /// Show the plan and stop, sending nothing.
+    /// Show the plan and stop, sending nothing (with --json: the whole plan as JSON, including
+    /// what is refused and what is left out, with the reason and the rule).
     #[arg(long)]
     dry_run: bool,
+    /// Also upload what symbolic links leading outside a dropped folder point to (by default
+    /// such links are left out and listed).
+    #[arg(long)]
+    follow_links: bool,
     /// Start over instead of resuming an interrupted upload of the same files.
     #[arg(long)]
     fresh: bool,

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use oxdrop_core::plan::{FileStatus, Plan};
+use oxdrop_core::plan::{ExclusionReason, FileStatus, Plan};
 use oxdrop_core::upload::{FileState, Phase, ProgressSink, ProgressSnapshot, UploadOutcome};
 
 use crate::exit::Exit;
@@ -32,7 +32,7 @@ pub fn print_plan(plan: &Plan, json: bool) {
         return;
     }
     eprintln!(
-        "Plan for {}/{} ({}): {} new ({}), {} to overwrite ({}), {} unchanged, {} refused",
+        "Plan for {}/{} ({}): {} new ({}), {} to overwrite ({}), {} unchanged, {} refused{}",
         plan.repo,
         plan.branch,
         if plan.dest.is_root() {
@@ -45,7 +45,12 @@ pub fn print_plan(plan: &Plan, json: bool) {
         t.overwrite_files,
         human_bytes(t.overwrite_bytes),
         t.unchanged_files,
-        t.refused
+        t.refused,
+        if t.excluded > 0 {
+            format!(", {} left out", t.excluded)
+        } else {
+            String::new()
+        }
     );
     if plan.files.len() <= 20 {
         for f in &plan.files {
@@ -59,6 +64,19 @@ pub fn print_plan(plan: &Plan, json: bool) {
     }
     for r in &plan.refused {
         eprintln!("  refused    {}", r.message);
+    }
+    for e in &plan.excluded {
+        eprintln!("  left out   {}", e.message);
+    }
+    if plan
+        .excluded
+        .iter()
+        .any(|e| e.reason == ExclusionReason::LinkOutside)
+    {
+        eprintln!("  (add --follow-links to upload what links outside the folder point to)");
+    }
+    for note in &plan.notes {
+        eprintln!("  note: {note}");
     }
 }
 

@@ -23,6 +23,9 @@ pub struct PlanArgs {
     pub repo: RepoRef,
     pub branch: String,
     pub dest: RemotePath,
+    /// Follow links that lead outside a dropped folder (the user chose it in the review).
+    #[serde(default)]
+    pub follow_links: bool,
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -47,6 +50,8 @@ pub async fn plan_upload(state: State<'_, AppState>, args: PlanArgs) -> Result<P
         branch: args.branch,
         dest: args.dest,
         sources: state.source_paths(),
+        follow_links: args.follow_links,
+        ignore_patterns: state.settings.load().ignore_patterns,
     };
     let plan = make_plan(&session.client, &request).await?;
     state.remember_plan(request, plan.clone());

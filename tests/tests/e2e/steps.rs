@@ -84,6 +84,17 @@ pub async fn review(app: &Desktop, summary_says: &str) {
     .await;
 }
 
+/// All the text inside `css`, shown or not: WebKit's WebDriver leaves out text it clips (the
+/// paths of the review's file list are cut with an ellipsis when long).
+pub async fn text_content(app: &Desktop, css: &str) -> String {
+    app.find(css)
+        .await
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 /// Reviews, uploads, waits for the commit and returns its id as the window shows it.
 pub async fn review_and_upload(app: &Desktop, summary_says: &str, shot: Option<&str>) -> String {
     review(app, summary_says).await;

@@ -10,7 +10,8 @@ use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
 use crate::steps::{
     KEY, LONG, add_file_with_dialog, create_repo, drop_on_window, keychain_lookup, repo_selected,
-    review, review_and_upload, set_author, sign_in, start_big_upload, use_sandbox, wait_connected,
+    review, review_and_upload, set_author, sign_in, start_big_upload, text_content, use_sandbox,
+    wait_connected,
 };
 
 #[tokio::test]
@@ -290,5 +291,80 @@ async fn cancel_then_a_failed_file_and_retry_failed() {
         .map(|c| c.message.as_str())
         .collect();
     assert_eq!(ours, ["Add shaky.txt", "Add 2 files: large.bin, shaky.txt"]);
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn review_leaves_out_links_outside_and_clutter_and_links_can_be_included() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    // A folder holding a photo, a .DS_Store and a link to a private folder elsewhere.
+    let private = tmp.path().join("private");
+    let key = fixtures::write_file(&private.join("id_rsa"), 64, 41);
+    let album = tmp.path().join("album");
+    let photo = fixtures::write_file(&album.join("photo.jpg"), 4000, 42);
+    fixtures::write_file(&album.join(".DS_Store"), 30, 43);
+    std::os::unix::fs::symlink(&private, album.join("home-link")).unwrap();
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
+    create_repo(&app, "left-out").await;
+    drop_on_window(&app, &album, "album").await;
+
+    // Only the photo is new; the link and the clutter are listed apart, with the reason.
+    review(&app, "new file").await;
+    app.screenshot("12-not-uploaded").await;
+    let summary = app.text("[data-testid=plan-summary]").await;
+    assert!(summary.starts_with("1 new file"), "{summary}");
+    let files = text_content(&app, "[data-testid=plan-files]").await;
+    assert!(
+        files.contains("album/photo.jpg")
+            && !files.contains("id_rsa")
+            && !files.contains(".DS_Store"),
+        "{files}"
+    );
+    let left_out = app.text("[data-testid=not-uploaded]").await;
+    assert!(
+        left_out.contains("album/home-link") && left_out.contains("link to outside the folder"),
+        "{left_out}"
+    );
+    let target = std::fs::canonicalize(&private).unwrap();
+    assert!(left_out.contains(target.to_str().unwrap()), "{left_out}");
+    assert!(
+        left_out.contains("album/.DS_Store") && left_out.contains("system file"),
+        "{left_out}"
+    );
+
+    // Choosing to include what the link points to plans again, and lists it as new.
+    app.click("[data-testid=follow-links]").await;
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.starts_with("2 new files")
+    })
+    .await;
+    let files = text_content(&app, "[data-testid=plan-files]").await;
+    assert!(files.contains("album/home-link/id_rsa"), "{files}");
+    let left_out = app.text("[data-testid=not-uploaded]").await;
+    assert!(
+        !left_out.contains("album/home-link") && left_out.contains("album/.DS_Store"),
+        "{left_out}"
+    );
+    app.screenshot("13-links-included").await;
+    set_author(&app, "Lin", "lin@example.com").await;
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
+        .await;
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/left-out",
+        "main",
+        &[
+            ("album/photo.jpg".into(), photo),
+            ("album/home-link/id_rsa".into(), key),
+        ],
+    );
+    assert_eq!(report.tree.len(), 2, "{:?}", report.tree);
     app.quit().await;
 }

@@ -18,6 +18,8 @@ export class UploadFlow {
   /** `app.revision` when the plan was made. */
   #planRevision = $state(-1);
   #planning = $state(false);
+  /** The plan follows links that lead outside the dropped folders (the user chose it in Review). */
+  #followLinks = $state(false);
   #snapshot = $state.raw<ProgressSnapshot | null>(null);
   #states = $state.raw<FileState[]>([]);
   #outcome = $state.raw<UploadOutcome | null>(null);
@@ -41,6 +43,10 @@ export class UploadFlow {
   /** Planning is under way. */
   get planning() {
     return this.#planning;
+  }
+
+  get followLinks() {
+    return this.#followLinks;
   }
 
   get canReview() {
@@ -75,16 +81,23 @@ export class UploadFlow {
     return this.#error ? (this.#interrupted[0] ?? null) : null;
   }
 
-  async review() {
+  /** Plans the chosen files; with `followLinks`, links leading outside a folder are followed. */
+  async review(followLinks = false) {
     const repo = app.destination.repo;
     if (!repo) return;
     this.#planning = true;
     const made = await app.attempt(() =>
-      call('plan_upload', { repo, branch: app.destination.branch, dest: app.destination.dest }),
+      call('plan_upload', {
+        repo,
+        branch: app.destination.branch,
+        dest: app.destination.dest,
+        follow_links: followLinks,
+      }),
     );
     this.#planning = false;
     if (made) {
       this.#plan = made;
+      this.#followLinks = followLinks;
       this.#planRevision = app.revision;
       this.#step = 'review';
     }
@@ -104,7 +117,7 @@ export class UploadFlow {
 
   async retry() {
     // Plan again from the same choice: what landed is now "unchanged", the rest is sent.
-    await this.review();
+    await this.review(this.#followLinks);
     const author = app.accounts?.author;
     const plan = this.#plan;
     if (plan && author && plan.totals.new_files + plan.totals.overwrite_files > 0) {

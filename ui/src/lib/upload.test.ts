@@ -31,6 +31,8 @@ function plan(files: { remote: string; status: 'new' | 'unchanged' }[]): Plan {
     base_commit: null,
     files: files.map((f) => ({ local: `/tmp/${f.remote}`, size: 1, hash: null, ...f })),
     refused: [],
+    excluded: [],
+    notes: [],
     totals: {
       new_files: count('new'),
       new_bytes: count('new'),
@@ -39,6 +41,7 @@ function plan(files: { remote: string; status: 'new' | 'unchanged' }[]): Plan {
       unchanged_files: count('unchanged'),
       unchanged_bytes: count('unchanged'),
       refused: 0,
+      excluded: 0,
     },
     default_message: `Add ${count('new')} files`,
   };
@@ -157,6 +160,29 @@ describe('UploadFlow', () => {
     );
     expect(flow.plan).toBe(again);
     expect(flow.outcome?.failed).toEqual([]);
+  });
+
+  it('plans again following links when the user asks, and keeps that choice for a retry', async () => {
+    const flow = new UploadFlow();
+    answer({ plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]) });
+    await flow.review();
+    expect(call).toHaveBeenLastCalledWith(
+      'plan_upload',
+      expect.objectContaining({ follow_links: false }),
+    );
+    expect(flow.followLinks).toBe(false);
+
+    await flow.review(true);
+    expect(call).toHaveBeenLastCalledWith(
+      'plan_upload',
+      expect.objectContaining({ follow_links: true }),
+    );
+    expect(flow.followLinks).toBe(true);
+    await flow.retry();
+    expect(call).toHaveBeenCalledWith(
+      'plan_upload',
+      expect.objectContaining({ follow_links: true }),
+    );
   });
 
   it('keeps each file’s state from the progress it hears, and a failure’s error', async () => {

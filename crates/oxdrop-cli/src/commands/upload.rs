@@ -21,9 +21,14 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
         message,
         author,
         dry_run,
+        follow_links,
         fresh,
     } = args;
     let client = connect::client(server)?;
+    // The ignore list of the settings the app shares; unreadable settings leave it empty.
+    let ignore_patterns = connect::store()
+        .map(|s| s.load().ignore_patterns)
+        .unwrap_or_default();
     let request = PlanRequest {
         repo: RepoRef::parse(&repo)?,
         branch,
@@ -32,6 +37,8 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
             .iter()
             .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
             .collect(),
+        follow_links,
+        ignore_patterns,
     };
     let journal_dir = app_dirs::journal_dir().ok();
     if !fresh
@@ -45,6 +52,9 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
     let plan = make_plan(&client, &request).await?;
     progress::print_plan(&plan, json);
     if dry_run {
+        if json {
+            println!("{}", serde_json::to_string(&plan).map_err(Error::internal)?);
+        }
         return Ok(Exit::Ok);
     }
     let to_send = plan.to_send().count();

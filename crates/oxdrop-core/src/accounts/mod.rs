@@ -53,6 +53,10 @@ pub struct Settings {
     pub active: Option<String>,
     pub author: Option<Author>,
     pub recent: Vec<Destination>,
+    /// Files and folders never to upload, in gitignore syntax (`*.bak`, `build/`), applied like
+    /// a repository's `.oxenignore`.
+    #[serde(default)]
+    pub ignore_patterns: Vec<String>,
 }
 
 impl Default for Settings {
@@ -63,6 +67,7 @@ impl Default for Settings {
             active: None,
             author: None,
             recent: Vec::new(),
+            ignore_patterns: Vec::new(),
         }
     }
 }

@@ -173,7 +173,7 @@ fn new_request_id() -> String {
     format!("oxdrop-{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn read_limited(mut response: Response, limit: usize) -> Result<Vec<u8>> {
+pub(super) async fn read_limited(mut response: Response, limit: usize) -> Result<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(Error::internal)? {
         let room = limit.saturating_sub(body.len());

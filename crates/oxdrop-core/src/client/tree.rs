@@ -4,7 +4,7 @@ use reqwest::{Method, Response};
 use url::Url;
 
 use super::error_map::ApiCall;
-use super::http::enc;
+use super::http::{enc, read_limited};
 use super::{OxenClient, wire};
 use crate::error::Result;
 use crate::model::{Commit, DirEntry, DirPage};
@@ -100,6 +100,20 @@ impl OxenClient {
         let url = self.revision_url(repo, &["file"], revision, path);
         let req = self.request(Method::GET, url);
         self.send(req, &ApiCall::Path(repo, revision, path)).await
+    }
+
+    /// A small file at a revision, read whole; `None` when it is larger than `max` bytes (so a
+    /// hostile or mistaken server cannot make us hold a huge body).
+    pub async fn download_small(
+        &self,
+        repo: &RepoRef,
+        revision: &str,
+        path: &RemotePath,
+        max: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        let response = self.download(repo, revision, path).await?;
+        let body = read_limited(response, max.saturating_add(1)).await?;
+        Ok((body.len() <= max).then_some(body))
     }
 
     /// Latest commits of a branch, newest first (one page).

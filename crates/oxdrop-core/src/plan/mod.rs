@@ -3,9 +3,12 @@
 //! Local files and folders are walked (folders keep their structure and their own name), each file
 //! gets its repository path and size, and is compared with the branch: new, unchanged (same
 //! content) or overwritten. Whatever cannot be uploaded is refused with the reason, and the rest
-//! of the plan goes ahead.
+//! of the plan goes ahead. What is left out on purpose (links leading out of a dropped folder,
+//! system clutter, ignored files) is listed apart, with the reason and the rule.
 
 mod collisions;
+mod exclude;
+mod ignore;
 mod remote;
 mod walk;
 
@@ -21,8 +24,12 @@ use crate::hash::same_hash;
 use crate::remote_path::RemotePath;
 use crate::repo_ref::{RepoRef, check_branch_name};
 use collisions::refuse_collisions;
+use exclude::ExcludeRules;
+use ignore::IgnoreRules;
 use remote::{RemoteKind, RemoteTree, hash_many};
-use walk::{Candidate, io_refusal, refusal, walk_sources};
+use walk::{Candidate, Walked, io_refusal, refusal, walk_sources};
+
+pub use exclude::{Exclusion, ExclusionReason};
 
 /// What the caller wants uploaded, and where.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -34,6 +41,17 @@ pub struct PlanRequest {
     /// Local files and folders. Folders are uploaded with their own name, like a copy.
     #[ts(type = "string[]")]
     pub sources: Vec<PathBuf>,
+    /// Follow symbolic links that lead outside a dropped folder too (by default they are left
+    /// out and listed). Left out of the JSON when off, so older journals still match.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub follow_links: bool,
+    /// The ignore list from OxDrop's settings (gitignore syntax), applied like `.oxenignore`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_patterns: Vec<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -103,6 +121,9 @@ pub struct PlanTotals {
     pub unchanged_files: u32,
     pub unchanged_bytes: u64,
     pub refused: u32,
+    /// Files and folders left out on purpose (a folder counts once).
+    #[serde(default)]
+    pub excluded: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -114,6 +135,12 @@ pub struct Plan {
     pub base_commit: Option<String>,
     pub files: Vec<PlannedFile>,
     pub refused: Vec<Refusal>,
+    /// Left out on purpose: links leading outside, system clutter, ignored files.
+    #[serde(default)]
+    pub excluded: Vec<Exclusion>,
+    /// What the user should know about this plan, such as an `.oxenignore` that could not be used.
+    #[serde(default)]
+    pub notes: Vec<String>,
     pub totals: PlanTotals,
     /// A commit message describing the files, offered as the default.
     pub default_message: String,
@@ -145,13 +172,21 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
         Err(e) => return Err(e),
     };
 
+    let (ignore, notes) = IgnoreRules::load(client, request, base_commit.as_deref()).await?;
+    let rules = ExcludeRules {
+        ignore,
+        follow_links: request.follow_links,
+    };
     let sources = request.sources.clone();
     let dest = request.dest.clone();
-    let (candidates, mut refused) =
-        tokio::task::spawn_blocking(move || walk_sources(&sources, &dest))
-            .await
-            .map_err(Error::internal)?;
-    let candidates = refuse_collisions(candidates, &mut refused);
+    let Walked {
+        found,
+        mut refused,
+        mut excluded,
+    } = tokio::task::spawn_blocking(move || walk_sources(&sources, &dest, &rules))
+        .await
+        .map_err(Error::internal)?;
+    let candidates = refuse_collisions(found, &mut refused);
 
     let remote = match &base_commit {
         Some(_) => {
@@ -231,8 +266,10 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
         .collect();
     files.sort_by(|a, b| a.remote.cmp(&b.remote));
     refused.sort_by(|a, b| a.local.cmp(&b.local));
+    excluded.sort_by(|a, b| a.remote.cmp(&b.remote));
 
-    let totals = totals(&files, &refused);
+    let mut totals = totals(&files, &refused);
+    totals.excluded = excluded.len() as u32;
     let default_message = default_message(&files, &request.dest);
     Ok(Plan {
         repo: request.repo.clone(),
@@ -241,6 +278,8 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
         base_commit,
         files,
         refused,
+        excluded,
+        notes,
         totals,
         default_message,
     })

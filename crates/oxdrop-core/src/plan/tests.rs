@@ -12,6 +12,12 @@ fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// Walks with the default rules: links outside left out, clutter left out, no ignore list.
+fn walk(sources: &[PathBuf], dest: &RemotePath) -> (Vec<Candidate>, Vec<Refusal>) {
+    let walked = walk_sources(sources, dest, &ExcludeRules::default());
+    (walked.found, walked.refused)
+}
+
 fn remotes(found: &[Candidate]) -> Vec<&str> {
     let mut r: Vec<&str> = found.iter().map(|c| c.remote.as_str()).collect();
     r.sort();
@@ -27,7 +33,7 @@ fn folders_keep_their_name_and_structure() {
     write(&photos.join("2024/ünï 日本.txt"), b"");
     let loose = tmp.path().join("notes.md");
     write(&loose, b"notes");
-    let (found, refused) = walk_sources(&[photos, loose], &dest("incoming"));
+    let (found, refused) = walk(&[photos, loose], &dest("incoming"));
     assert!(refused.is_empty(), "{refused:?}");
     assert_eq!(
         remotes(&found),
@@ -55,7 +61,7 @@ fn symlinks_are_followed_but_loops_and_dangling_links_refused() {
     symlink(tmp.path().join("nowhere"), root.join("dangling")).unwrap();
     symlink(root.join("self-a"), root.join("self-b")).unwrap();
     symlink(root.join("self-b"), root.join("self-a")).unwrap();
-    let (found, refused) = walk_sources(&[root], &RemotePath::root());
+    let (found, refused) = walk(&[root], &RemotePath::root());
     assert_eq!(
         remotes(&found),
         vec!["root/link-to-file", "root/real/file.txt"]
@@ -77,6 +83,126 @@ fn symlinks_are_followed_but_loops_and_dangling_links_refused() {
     assert!(refused.iter().all(|r| r.message.contains("Skipped")));
 }
 
+fn left_out(walked: &walk::Walked) -> Vec<(String, ExclusionReason, bool)> {
+    let mut r: Vec<_> = walked
+        .excluded
+        .iter()
+        .map(|e| (e.remote.to_string(), e.reason, e.folder))
+        .collect();
+    r.sort();
+    r
+}
+
+#[test]
+fn links_leading_outside_a_dropped_folder_are_left_out_unless_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("outside/secret.txt"), b"s");
+    let root = tmp.path().join("root");
+    write(&root.join("in.txt"), b"i");
+    symlink(root.join("in.txt"), root.join("inside")).unwrap();
+    symlink("../outside", root.join("rel")).unwrap();
+    symlink(tmp.path().join("outside/secret.txt"), root.join("out-file")).unwrap();
+    let mut rules = ExcludeRules::default();
+    let walked = walk_sources(std::slice::from_ref(&root), &RemotePath::root(), &rules);
+    assert_eq!(remotes(&walked.found), vec!["root/in.txt", "root/inside"]);
+    assert_eq!(
+        left_out(&walked),
+        vec![
+            ("root/out-file".into(), ExclusionReason::LinkOutside, false),
+            ("root/rel".into(), ExclusionReason::LinkOutside, true),
+        ]
+    );
+    let outside = std::fs::canonicalize(tmp.path().join("outside")).unwrap();
+    let rel = walked.excluded.iter().find(|e| e.folder).unwrap();
+    assert_eq!(rel.target.as_deref(), outside.to_str());
+    assert!(
+        rel.message.contains("link to outside the folder"),
+        "{}",
+        rel.message
+    );
+
+    rules.follow_links = true;
+    let walked = walk_sources(&[root], &RemotePath::root(), &rules);
+    assert!(walked.excluded.is_empty(), "{:?}", walked.excluded);
+    assert_eq!(
+        remotes(&walked.found),
+        vec![
+            "root/in.txt",
+            "root/inside",
+            "root/out-file",
+            "root/rel/secret.txt"
+        ]
+    );
+}
+
+#[test]
+fn clutter_is_known_by_its_name_as_the_os_would_compare_it() {
+    use exclude::clutter;
+    for name in [
+        ".DS_Store",
+        ".ds_store",
+        "Thumbs.db",
+        "thumbs.db",
+        "ehthumbs.db",
+        "Desktop.ini",
+        "~$report.docx",
+        ".~lock.report.odt#",
+        "notes.txt.swp",
+        ".notes.txt.swp",
+        "x.swo",
+        "notes.txt~",
+        ".#notes.txt",
+    ] {
+        assert!(clutter(name, false).is_some(), "{name}");
+        assert!(clutter(name, true).is_none(), "a folder named {name}");
+    }
+    assert!(clutter("__MACOSX", true).is_some());
+    assert!(clutter("__macosx", true).is_some());
+    assert!(clutter("__MACOSX", false).is_none());
+    for name in [
+        "report.docx",
+        "DATA.SWP",
+        "~",
+        ".swp",
+        "a~b",
+        "lock#",
+        "x.db",
+    ] {
+        assert!(clutter(name, false).is_none(), "{name}");
+    }
+}
+
+#[test]
+fn a_dropped_clutter_file_is_the_users_choice_and_ignored_folders_are_reported_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dropped = tmp.path().join(".DS_Store");
+    write(&dropped, b"chosen");
+    let dir = tmp.path().join("dir");
+    write(&dir.join(".DS_Store"), b"x");
+    write(&dir.join("cache/a/b.bin"), b"x");
+    write(&dir.join("cache/c.bin"), b"x");
+    write(&dir.join("keep.txt"), b"x");
+    let rules = ExcludeRules {
+        ignore: IgnoreRules::from_settings(&["cache/".into()]),
+        follow_links: false,
+    };
+    let walked = walk_sources(&[dropped, dir], &RemotePath::root(), &rules);
+    assert_eq!(remotes(&walked.found), vec![".DS_Store", "dir/keep.txt"]);
+    assert_eq!(
+        left_out(&walked),
+        vec![
+            (
+                "dir/.DS_Store".into(),
+                ExclusionReason::SystemClutter,
+                false
+            ),
+            ("dir/cache".into(), ExclusionReason::Ignored, true),
+        ]
+    );
+    let cache = walked.excluded.iter().find(|e| e.folder).unwrap();
+    assert_eq!(cache.rule.as_deref(), Some("OxDrop settings: cache/"));
+}
+
 #[test]
 fn special_files_are_refused_with_their_kind() {
     let tmp = tempfile::tempdir().unwrap();
@@ -91,7 +217,7 @@ fn special_files_are_refused_with_their_kind() {
             .success()
     );
     let _socket = std::os::unix::net::UnixListener::bind(dir.join("sock")).unwrap();
-    let (found, refused) = walk_sources(&[dir, PathBuf::from("/dev/null")], &RemotePath::root());
+    let (found, refused) = walk(&[dir, PathBuf::from("/dev/null")], &RemotePath::root());
     assert_eq!(remotes(&found), vec!["dir/ok.txt"]);
     let messages: Vec<&str> = refused.iter().map(|r| r.message.as_str()).collect();
     assert_eq!(refused.len(), 3, "{messages:?}");
@@ -115,7 +241,7 @@ fn names_that_cannot_live_in_a_repository_are_refused() {
     write(&dir.join("ok.txt"), b"x");
     write(&dir.join(OsStr::from_bytes(b"latin1-\xe9t\xe9.txt")), b"x");
     write(&dir.join("tab\tname.txt"), b"x");
-    let (found, refused) = walk_sources(&[dir], &RemotePath::root());
+    let (found, refused) = walk(&[dir], &RemotePath::root());
     assert_eq!(remotes(&found), vec!["dir/ok.txt"]);
     let mut reasons: Vec<RefusalReason> = refused.iter().map(|r| r.reason).collect();
     reasons.sort_by_key(|r| format!("{r:?}"));
@@ -139,7 +265,7 @@ fn names_that_cannot_live_in_a_repository_are_refused() {
 fn missing_sources_are_refused_not_fatal() {
     let tmp = tempfile::tempdir().unwrap();
     write(&tmp.path().join("here.txt"), b"x");
-    let (found, refused) = walk_sources(
+    let (found, refused) = walk(
         &[tmp.path().join("gone.txt"), tmp.path().join("here.txt")],
         &RemotePath::root(),
     );
@@ -156,7 +282,7 @@ fn very_deep_folders_do_not_overflow() {
         path.push(format!("{}", i % 10));
     }
     write(&path.join("leaf.txt"), b"leaf");
-    let (found, refused) = walk_sources(&[tmp.path().join("deep")], &RemotePath::root());
+    let (found, refused) = walk(&[tmp.path().join("deep")], &RemotePath::root());
     assert!(refused.is_empty());
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].remote.segments().count(), 302);
@@ -282,7 +408,7 @@ mod fuzz {
                     _ => std::os::unix::fs::symlink(&root, &path),
                 };
             }
-            let (found, mut refused) = walk_sources(&[root.clone(), root.clone()], &RemotePath::root());
+            let (found, mut refused) = walk(&[root.clone(), root.clone()], &RemotePath::root());
             let kept = refuse_collisions(found.clone(), &mut refused);
             let mut seen = std::collections::HashSet::new();
             for c in &kept {

@@ -1,11 +1,13 @@
 //! Walking the local side: every source file or folder becomes candidates (files with their
-//! repository path) or refusals (what cannot be uploaded, and why).
+//! repository path), refusals (what cannot be uploaded, and why) or exclusions (what is left out
+//! on purpose: links leading outside the dropped item, clutter, ignored files).
 
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::{Refusal, RefusalReason};
+use super::exclude::{ExcludeRules, link_outside};
+use super::{Exclusion, Refusal, RefusalReason};
 use crate::error::describe_io_error;
 use crate::fs::mtime_ns;
 use crate::remote_path::RemotePath;
@@ -33,13 +35,17 @@ pub(super) fn refusal(
     }
 }
 
+/// What walking the sources found.
+#[derive(Debug, Default)]
+pub(super) struct Walked {
+    pub found: Vec<Candidate>,
+    pub refused: Vec<Refusal>,
+    pub excluded: Vec<Exclusion>,
+}
+
 /// Walks every source without recursion (very deep folders cannot overflow the stack).
-pub(super) fn walk_sources(
-    sources: &[PathBuf],
-    dest: &RemotePath,
-) -> (Vec<Candidate>, Vec<Refusal>) {
-    let mut found = Vec::new();
-    let mut refused = Vec::new();
+pub(super) fn walk_sources(sources: &[PathBuf], dest: &RemotePath, rules: &ExcludeRules) -> Walked {
+    let mut walked = Walked::default();
     for source in sources {
         let name = match source.file_name() {
             Some(n) => n.to_owned(),
@@ -49,14 +55,14 @@ pub(super) fn walk_sources(
             {
                 Some(n) => n,
                 None => {
-                    refused.push(refusal(source, None, RefusalReason::NameNotAllowed,
+                    walked.refused.push(refusal(source, None, RefusalReason::NameNotAllowed,
                         format!("{} has no name of its own (is it a whole disk?). Choose the files or folders inside it.", source.display())));
                     continue;
                 }
             },
         };
         let Some(name) = name.to_str() else {
-            refused.push(refusal(
+            walked.refused.push(refusal(
                 source,
                 None,
                 RefusalReason::NameNotText,
@@ -67,7 +73,7 @@ pub(super) fn walk_sources(
         let remote = match dest.join(name) {
             Ok(r) => r,
             Err(e) => {
-                refused.push(refusal(
+                walked.refused.push(refusal(
                     source,
                     None,
                     RefusalReason::NameNotAllowed,
@@ -76,9 +82,9 @@ pub(super) fn walk_sources(
                 continue;
             }
         };
-        walk_one(source, remote, &mut found, &mut refused);
+        walk_one(source, remote, rules, &mut walked);
     }
-    (found, refused)
+    walked
 }
 
 fn not_text_message(path: &Path) -> String {
@@ -117,25 +123,32 @@ struct Pending {
     ancestors: Rc<Vec<(u64, u64)>>,
 }
 
-fn walk_one(
-    source: &Path,
-    remote: RemotePath,
-    found: &mut Vec<Candidate>,
-    refused: &mut Vec<Refusal>,
-) {
+fn walk_one(source: &Path, remote: RemotePath, rules: &ExcludeRules, walked: &mut Walked) {
+    // Links must stay inside this. A dropped link was the user's own choice: its target is the
+    // root. (Not resolvable: the source itself is refused below.)
+    let root = std::fs::canonicalize(source).ok();
+    let Walked {
+        found,
+        refused,
+        excluded,
+    } = walked;
     let mut stack = vec![Pending {
         local: source.to_path_buf(),
         remote,
         ancestors: Rc::new(Vec::new()),
     }];
     while let Some(item) = stack.pop() {
-        let meta = match stat_following_links(&item) {
+        let (meta, is_link) = match stat_following_links(&item) {
             Ok(m) => m,
             Err(r) => {
                 refused.push(r);
                 continue;
             }
         };
+        if let Some(e) = leave_out(&item, meta.is_dir(), is_link, root.as_deref(), rules) {
+            excluded.push(e);
+            continue;
+        }
         if meta.is_dir() {
             walk_dir(item, &meta, &mut stack, refused);
         } else if meta.is_file() {
@@ -149,8 +162,30 @@ fn walk_one(
     }
 }
 
-/// What the item is, links followed; a missing item or a broken or looping link is refused.
-fn stat_following_links(item: &Pending) -> Result<Metadata, Refusal> {
+/// Why an item is left out on purpose, if it is: an ignore rule or clutter (by its name), or a
+/// link whose target is outside `root` (unless links are followed).
+fn leave_out(
+    item: &Pending,
+    is_dir: bool,
+    is_link: bool,
+    root: Option<&Path>,
+    rules: &ExcludeRules,
+) -> Option<Exclusion> {
+    let dropped = item.ancestors.is_empty();
+    if let Some(e) = rules.by_name(&item.local, &item.remote, is_dir, dropped) {
+        return Some(e);
+    }
+    if dropped || !is_link || rules.follow_links {
+        return None;
+    }
+    let target = std::fs::canonicalize(&item.local).ok()?;
+    let inside = root.is_some_and(|root| target.starts_with(root));
+    (!inside).then(|| link_outside(&item.local, &item.remote, is_dir, &target))
+}
+
+/// What the item is, links followed, and whether it is a link; a missing item or a broken or
+/// looping link is refused.
+fn stat_following_links(item: &Pending) -> Result<(Metadata, bool), Refusal> {
     let local = &item.local;
     let link_meta = std::fs::symlink_metadata(local).map_err(|e| {
         let reason = if e.kind() == std::io::ErrorKind::NotFound {
@@ -161,9 +196,9 @@ fn stat_following_links(item: &Pending) -> Result<Metadata, Refusal> {
         io_refusal(local, Some(item.remote.clone()), reason, "read", &e)
     })?;
     if !link_meta.file_type().is_symlink() {
-        return Ok(link_meta);
+        return Ok((link_meta, false));
     }
-    std::fs::metadata(local).map_err(|e| {
+    let followed = std::fs::metadata(local).map_err(|e| {
         let looped = e.raw_os_error() == Some(40); // ELOOP
         let (reason, why) = if looped {
             (
@@ -182,7 +217,8 @@ fn stat_following_links(item: &Pending) -> Result<Metadata, Refusal> {
             reason,
             format!("Skipped {}: {why}.", local.display()),
         )
-    })
+    })?;
+    Ok((followed, true))
 }
 
 /// Puts a folder's entries on the stack, in name order, unless the folder loops back on one

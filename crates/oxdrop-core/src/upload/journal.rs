@@ -220,6 +220,8 @@ mod tests {
                 branch: "main".into(),
                 dest: RemotePath::root(),
                 sources: vec![],
+                follow_links: false,
+                ignore_patterns: vec![],
             },
             plan: Plan {
                 repo,
@@ -228,6 +230,8 @@ mod tests {
                 base_commit: None,
                 files: vec![],
                 refused: vec![],
+                excluded: vec![],
+                notes: vec![],
                 totals: PlanTotals::default(),
                 default_message: "m".into(),
             },

@@ -2,4 +2,8 @@
 import type { RemotePath } from "./RemotePath";
 import type { RepoRef } from "./RepoRef";
 
-export type PlanArgs = { repo: RepoRef, branch: string, dest: RemotePath, };
+export type PlanArgs = { repo: RepoRef, branch: string, dest: RemotePath, 
+/**
+ * Follow links that lead outside a dropped folder (the user chose it in the review).
+ */
+follow_links: boolean, };

@@ -1,5 +1,8 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
+import type { Plan } from '../bindings/Plan';
+import type { UploadFlow } from '../upload.svelte';
+import NotUploaded from './NotUploaded.svelte';
 import Picker from './Picker.svelte';
 import VirtualListHarness from './VirtualListHarness.test.svelte';
 
@@ -44,5 +47,83 @@ describe('VirtualList', () => {
     expect(rows[0]?.textContent).toContain('file-0');
     const spacer = container.querySelector('[role=list]') as HTMLElement;
     expect(spacer.style.height).toBe(`${10_000 * 30}px`);
+  });
+});
+
+describe('NotUploaded', () => {
+  const plan = (excluded: Plan['excluded'], notes: string[] = []): Plan => ({
+    repo: { namespace: 'ada', name: 'photos' },
+    branch: 'main',
+    dest: '',
+    base_commit: null,
+    files: [],
+    refused: [],
+    excluded,
+    notes,
+    totals: {
+      new_files: 0,
+      new_bytes: 0,
+      overwrite_files: 0,
+      overwrite_bytes: 0,
+      unchanged_files: 0,
+      unchanged_bytes: 0,
+      refused: 0,
+      excluded: excluded.length,
+    },
+    default_message: 'Upload',
+  });
+  const link = {
+    local: '/tmp/album/home-link',
+    remote: 'album/home-link',
+    folder: true,
+    reason: 'link_outside' as const,
+    rule: null,
+    target: '/home/ada',
+    message: 'album/home-link/: link to outside the folder — not uploaded. It points to /home/ada.',
+  };
+
+  it('lists what is left out with its reason, and re-plans following links when asked', async () => {
+    const flow = { followLinks: false, planning: false, review: vi.fn() };
+    render(NotUploaded, {
+      plan: plan([
+        link,
+        {
+          ...link,
+          remote: 'album/x.tmp',
+          folder: false,
+          reason: 'ignored',
+          rule: '.oxenignore: *.tmp',
+          target: null,
+          message: "album/x.tmp: left out by the rule '*.tmp' in the repository's .oxenignore.",
+        },
+      ]),
+      flow: flow as unknown as UploadFlow,
+    });
+    const rows = screen.getAllByTestId('excluded-item').map((r) => r.textContent);
+    expect(rows[0]).toContain('link outside');
+    expect(rows[0]).toContain('It points to /home/ada');
+    expect(rows[1]).toContain('ignored');
+    expect(rows[1]).toContain("'*.tmp'");
+    const choice = screen.getByLabelText('Also upload what 1 link outside the folder points to');
+    await fireEvent.click(choice);
+    expect(flow.review).toHaveBeenCalledWith(true);
+  });
+
+  it('shows notes, and nothing at all when nothing is left out', () => {
+    const { container } = render(NotUploaded, {
+      plan: plan([]),
+      flow: { followLinks: false, planning: false, review: vi.fn() } as unknown as UploadFlow,
+    });
+    expect(container.querySelector('[data-testid=not-uploaded]')).toBeNull();
+    const noted = render(NotUploaded, {
+      plan: plan(
+        [],
+        ["The repository's .oxenignore was not used: line 2 ('[z-a') is not a valid pattern."],
+      ),
+      flow: { followLinks: false, planning: false, review: vi.fn() } as unknown as UploadFlow,
+    });
+    const note = noted.container.querySelector('[data-testid=plan-note]');
+    expect(note?.textContent).toContain('line 2');
+    expect(noted.container.querySelector('[data-testid=follow-links]')).toBeNull();
   });
 });
