@@ -1,6 +1,7 @@
 //! A fault-injecting HTTP/1.1 proxy in front of the real oxen-server: it forwards requests one by
-//! one and, following a script, resets a connection in the middle of a request body, holds back a
-//! response, or answers in the server's place (429 with Retry-After, 500, 502, 503). It counts
+//! one and, following a script, resets a connection in the middle of a request body, freezes one
+//! there (no byte taken, no answer, the sockets kept open), holds back a response, loses one,
+//! rewrites one, or answers in the server's place (429 with Retry-After, 500, 502, 503). It counts
 //! what it did so tests can assert the faults really happened.
 
 use std::collections::VecDeque;
@@ -8,13 +9,41 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use oxdrop_core::client::{ClientOptions, TIME_SCALE_VAR};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+/// The one time scale of the tests: every timeout, stall bound, retry window and backoff is the
+/// shipped one times this (`OXDROP_TIME_SCALE` when set, else 0.2: a 30 s stall bound becomes 6 s,
+/// a 2-minute retry window 24 s). Tests never choose timeouts of their own.
+pub fn test_time_scale() -> f64 {
+    std::env::var(TIME_SCALE_VAR)
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(0.2)
+}
+
+/// The shipped client options at the tests' time scale.
+pub fn test_client_options() -> ClientOptions {
+    ClientOptions::scaled(test_time_scale())
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
     /// Forward this many body bytes, then drop both connections with a reset.
     ResetMidBody { after: u64 },
+    /// Forward this many body bytes, then freeze: take no more bytes from the client, never
+    /// answer, and keep both sockets open until the proxy goes away — a connection silently dead
+    /// in the middle (a NAT entry lost, a laptop lid closed), as the server sees it too.
+    FreezeMidBody { after: u64 },
+    /// Forward the request, let the server answer, then reset the client's connection instead of
+    /// passing the answer on: the request took effect, its answer was lost.
+    LoseAnswer,
+    /// Forward, then merge this JSON object into the server's JSON answer (a server that says
+    /// something else than the real one would).
+    PatchJson(&'static str),
     /// Forward the request, then hold the response for this long before sending it.
     Stall(Duration),
     /// Forward, then remove the first entry of the JSON answer's `paths` — what the server does
@@ -60,6 +89,9 @@ pub struct Counters {
     pub stalls: AtomicU64,
     pub injected: AtomicU64,
     pub dropped: AtomicU64,
+    pub frozen: AtomicU64,
+    pub answers_lost: AtomicU64,
+    pub patched: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -70,6 +102,8 @@ pub struct FaultProxy {
     /// Request lines seen, most recent last (bounded).
     pub log: Arc<Mutex<VecDeque<String>>>,
     task: tokio::task::JoinHandle<()>,
+    /// Ends every connection, frozen ones included, when the proxy goes away.
+    closed: CancellationToken,
 }
 
 impl FaultProxy {
@@ -79,15 +113,19 @@ impl FaultProxy {
         let rules = Arc::new(Mutex::new(rules));
         let counters = Arc::new(Counters::default());
         let log = Arc::new(Mutex::new(VecDeque::new()));
-        let (r, c, l) = (rules.clone(), counters.clone(), log.clone());
+        let closed = CancellationToken::new();
+        let (r, c, l, k) = (rules.clone(), counters.clone(), log.clone(), closed.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
                     return;
                 };
-                let (r, c, l) = (r.clone(), c.clone(), l.clone());
+                let (r, c, l, k) = (r.clone(), c.clone(), l.clone(), k.clone());
                 tokio::spawn(async move {
-                    let _ = serve(client, upstream_port, r, c, l).await;
+                    tokio::select! {
+                        _ = serve(client, upstream_port, r, c, l) => {}
+                        () = k.cancelled() => {}
+                    }
                 });
             }
         });
@@ -97,6 +135,7 @@ impl FaultProxy {
             counters,
             log,
             task,
+            closed,
         }
     }
 
@@ -116,6 +155,7 @@ impl FaultProxy {
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.task.abort();
+        self.closed.cancel();
     }
 }
 
@@ -357,7 +397,16 @@ async fn serve(
             continue;
         }
         up_w.write_all(&req.raw).await?;
-        if let Some(Fault::ResetMidBody { after }) = fault {
+        if let Some(Fault::FreezeMidBody { after }) = fault {
+            let complete = copy_body(&mut client_r, &mut up_w, req.length, Some(after)).await?;
+            if !complete {
+                counters.frozen.fetch_add(1, Ordering::Relaxed);
+                // Hold everything open and silent; the proxy's drop ends this task.
+                let _held = (client_r, client_w, up_r, up_w);
+                let forever = std::future::pending::<std::convert::Infallible>().await;
+                match forever {}
+            }
+        } else if let Some(Fault::ResetMidBody { after }) = fault {
             let complete = copy_body(&mut client_r, &mut up_w, req.length, Some(after)).await?;
             if !complete {
                 counters.resets.fetch_add(1, Ordering::Relaxed);
@@ -380,15 +429,33 @@ async fn serve(
         let Some(resp) = read_head(&mut up_r, true).await? else {
             return Ok(());
         };
-        if let (Some(Fault::DropFromPaths), BodyLength::Fixed(n)) = (&fault, resp.length) {
+        if let Some(Fault::LoseAnswer) = fault {
+            discard_body(&mut up_r, resp.length).await?;
+            counters.answers_lost.fetch_add(1, Ordering::Relaxed);
+            let client = client_r
+                .into_inner()
+                .reunite(client_w)
+                .map_err(std::io::Error::other)?;
+            reset(&client);
+            return Ok(());
+        }
+        let rewrites = matches!(fault, Some(Fault::DropFromPaths | Fault::PatchJson(_)));
+        if let (true, BodyLength::Fixed(n)) = (rewrites, resp.length) {
             let mut body = vec![0u8; n as usize];
             up_r.read_exact(&mut body).await?;
             let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             if let Some(paths) = json.get_mut("paths").and_then(|p| p.as_array_mut())
                 && !paths.is_empty()
+                && fault == Some(Fault::DropFromPaths)
             {
                 paths.remove(0);
                 counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            if let (Some(Fault::PatchJson(patch)), Some(answer)) = (&fault, json.as_object_mut())
+                && let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(patch)
+            {
+                answer.extend(fields);
+                counters.patched.fetch_add(1, Ordering::Relaxed);
             }
             let body = serde_json::to_vec(&json).unwrap_or(body);
             let head: String = String::from_utf8_lossy(&resp.raw)

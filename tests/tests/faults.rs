@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use oxdrop_core::client::ClientOptions;
 use oxdrop_core::plan::make_plan;
-use oxdrop_core::retry::RetryPolicy;
-use oxdrop_core::upload::{self, Phase, Tuning, UploadOptions};
-use oxdrop_core::{ApiKey, ErrorCode, OxenClient, ServerUrl};
-use oxdrop_tests::faults::{Fault, FaultProxy, Rule};
+use oxdrop_core::upload::{self, NoProgress, Phase, Tuning, UploadOptions};
+use oxdrop_core::{ApiKey, ErrorCode, OxenClient, RemotePath, RepoRef, ServerUrl};
+use oxdrop_tests::faults::{Fault, FaultProxy, Rule, test_client_options};
+use oxdrop_tests::hostile::{Behavior, HostileServer, peak_memory_growth};
 use oxdrop_tests::upload::{Recorder, author, pairs, request, upload_paths};
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 use tokio_util::sync::CancellationToken;
@@ -30,20 +30,23 @@ fn client_for(url: &str, options: ClientOptions) -> OxenClient {
     .unwrap()
 }
 
-/// Short timeouts, so held-back answers turn into retries within the test's time.
-fn impatient() -> ClientOptions {
-    ClientOptions {
-        read_timeout: Duration::from_secs(4),
-        request_timeout: Duration::from_secs(8),
-        commit_timeout: Duration::from_secs(8),
-        retry: RetryPolicy {
-            max_attempts: 10,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(2),
-            max_elapsed: Duration::from_secs(60),
-        },
-        ..ClientOptions::default()
-    }
+/// Every file arrived with every byte right (checked by oxenai), in exactly one commit with this
+/// message, and nothing else is on the branch.
+fn assert_one_commit(
+    url: &str,
+    repo: &RepoRef,
+    message: &str,
+    files: &[(String, std::path::PathBuf)],
+) -> oxenpy::Report {
+    let report = oxenpy::assert_uploaded(url, &repo.to_string(), "main", files);
+    let ours = report.log.iter().filter(|c| c.message == message).count();
+    assert_eq!(ours, 1, "exactly one commit: {:?}", report.log);
+    assert_eq!(
+        report.tree.len(),
+        files.len(),
+        "nothing duplicated, nothing extra"
+    );
+    report
 }
 
 #[tokio::test]
@@ -117,15 +120,7 @@ async fn heavy_server_killed_twice_mid_upload_still_one_commit() {
             .any(|s| s.notice.as_deref().is_some_and(|n| n.contains("Retrying"))),
         "the user was told about the retries"
     );
-    let report =
-        oxenpy::assert_uploaded(&url, &repo.to_string(), "main", &pairs("load", &root, &rel));
-    let ours = report
-        .log
-        .iter()
-        .filter(|c| c.message == "survives crashes")
-        .count();
-    assert_eq!(ours, 1, "exactly one commit: {:?}", report.log);
-    assert_eq!(report.tree.len(), 1001, "nothing duplicated, nothing extra");
+    assert_one_commit(&url, &repo, "survives crashes", &pairs("load", &root, &rel));
     assert!(client.workspace_ids(&repo).await.unwrap().is_empty());
     assert!(
         upload::list_resumable(journal.path()).is_empty(),
@@ -135,6 +130,7 @@ async fn heavy_server_killed_twice_mid_upload_still_one_commit() {
 
 #[tokio::test]
 async fn resets_stalls_and_injected_errors_are_retried_without_duplicates() {
+    let patience = test_client_options().read_timeout;
     let server = OxenServer::start();
     let repo = server.new_repo("faulty").await;
     let proxy = FaultProxy::start(
@@ -191,16 +187,21 @@ async fn resets_stalls_and_injected_errors_are_retried_without_duplicates() {
             ),
             // An answer held back past the client's patience: the part was stored, the client
             // sends it again, the server ignores the copy.
-            Rule::new("/parts/", 8, 0, Fault::Stall(Duration::from_secs(6))),
+            Rule::new(
+                "/parts/",
+                8,
+                0,
+                Fault::Stall(patience + Duration::from_secs(3)),
+            ),
             // The server "drops" a file from a batch without saying so: it must be sent again.
             Rule::new("/files/", 1, 0, Fault::DropFromPaths),
-            // The commit's answer held back: the commit happened; the client must notice
-            // instead of committing twice or reporting failure.
-            Rule::new("/merge/main", 1, 0, Fault::Stall(Duration::from_secs(10))),
+            // The commit's answer lost: the commit happened; the client must notice instead of
+            // committing twice or reporting failure.
+            Rule::new("/merge/main", 1, 0, Fault::LoseAnswer),
         ],
     )
     .await;
-    let client = client_for(&proxy.url(), impatient());
+    let client = client_for(&proxy.url(), test_client_options());
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("net");
     let mut rel = fixtures::small_tree(&root, 300, 1000, 60_000, 8);
@@ -222,30 +223,20 @@ async fn resets_stalls_and_injected_errors_are_retried_without_duplicates() {
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
     let c = &proxy.counters;
     assert!(c.resets.load(Ordering::Relaxed) >= 1, "resets: {c:?}");
-    assert!(c.stalls.load(Ordering::Relaxed) >= 2, "stalls: {c:?}");
+    assert!(c.stalls.load(Ordering::Relaxed) >= 1, "stalls: {c:?}");
+    assert!(c.answers_lost.load(Ordering::Relaxed) >= 1, "lost: {c:?}");
     assert!(c.injected.load(Ordering::Relaxed) >= 3, "injected: {c:?}");
     assert!(c.dropped.load(Ordering::Relaxed) >= 1, "dropped: {c:?}");
-    let report = oxenpy::assert_uploaded(
+    let report = assert_one_commit(
         &server.url(),
-        &repo.to_string(),
-        "main",
+        &repo,
+        "through faults",
         &pairs("net", &root, &rel),
-    );
-    assert_eq!(
-        report
-            .log
-            .iter()
-            .filter(|l| l.message == "through faults")
-            .count(),
-        1,
-        "{:?}",
-        report.log
     );
     assert_eq!(
         report.log[0].id, outcome.commit.id,
         "the outcome names the real commit"
     );
-    assert_eq!(report.tree.len(), 301);
 }
 
 #[tokio::test]
@@ -253,9 +244,7 @@ async fn a_server_that_never_answers_ends_in_a_clear_error_not_a_hang() {
     let server = OxenServer::start();
     let repo = server.new_repo("stalled").await;
     let proxy = FaultProxy::start(server.port(), vec![]).await;
-    let mut options = impatient();
-    options.retry.max_elapsed = Duration::from_secs(15);
-    let client = client_for(&proxy.url(), options);
+    let client = client_for(&proxy.url(), test_client_options());
     let tmp = tempfile::tempdir().unwrap();
     let file = fixtures::write_file(&tmp.path().join("f.bin"), 3 * 1024 * 1024, 1);
     let req = request(&repo, "main", "", &[file]);
@@ -291,4 +280,242 @@ async fn a_server_that_never_answers_ends_in_a_clear_error_not_a_hang() {
         err.message
     );
     assert_eq!(recorder.snapshots().last().unwrap().phase, Phase::Finished);
+}
+
+#[tokio::test]
+async fn a_frozen_part_is_abandoned_and_the_upload_finishes_by_itself() {
+    let server = OxenServer::start();
+    let repo = server.new_repo("frozen").await;
+    // The second part request freezes after 1 MiB: no more bytes taken, no answer, sockets open.
+    let proxy = FaultProxy::start(
+        server.port(),
+        vec![Rule::new(
+            "/parts/",
+            2,
+            0,
+            Fault::FreezeMidBody { after: 1 << 20 },
+        )],
+    )
+    .await;
+    let client = client_for(&proxy.url(), test_client_options());
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("set");
+    let mut rel = fixtures::small_tree(&root, 20, 100, 20_000, 3);
+    fixtures::write_file(&root.join("video.bin"), 96 * 1024 * 1024 + 5, 4);
+    rel.push("video.bin".into());
+    let started = Instant::now();
+    let (_, outcome) = upload_paths(
+        &client,
+        &repo,
+        "main",
+        "",
+        &[root.clone()],
+        "despite a frozen part",
+    )
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(
+        proxy.count(&proxy.counters.frozen),
+        1,
+        "the part really froze"
+    );
+    assert_eq!(outcome.files_sent, 21);
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    assert!(took < Duration::from_secs(150), "took {took:?}");
+    assert_one_commit(
+        &server.url(),
+        &repo,
+        "despite a frozen part",
+        &pairs("set", &root, &rel),
+    );
+}
+
+#[tokio::test]
+async fn a_part_frozen_on_every_attempt_is_a_clear_interruption_and_resume_finishes() {
+    let server = OxenServer::start();
+    let repo = server.new_repo("frozen-always").await;
+    let proxy = FaultProxy::start(server.port(), vec![]).await;
+    let client = client_for(&proxy.url(), test_client_options());
+    let tmp = tempfile::tempdir().unwrap();
+    let big = fixtures::write_file(&tmp.path().join("big.bin"), 24 * 1024 * 1024 + 3, 7);
+    let notes = fixtures::write_file(&tmp.path().join("notes.txt"), 700, 8);
+    let req = request(&repo, "main", "", &[big.clone(), notes.clone()]);
+    let plan = make_plan(&client, &req).await.unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let options = UploadOptions {
+        message: "after the freeze".into(),
+        author: author(),
+        tuning: Tuning::default(),
+        journal_dir: Some(journal.path().to_path_buf()),
+    };
+    // Every part request freezes, for longer than OxDrop keeps retrying.
+    proxy.set_rules(vec![Rule::new(
+        "/parts/",
+        1,
+        1,
+        Fault::FreezeMidBody { after: 1 << 20 },
+    )]);
+    let started = Instant::now();
+    let err = upload::upload(
+        &client,
+        &req,
+        &plan,
+        &options,
+        Arc::new(NoProgress),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(180), "took {took:?}");
+    assert!(proxy.count(&proxy.counters.frozen) >= 2);
+    assert!(err.retryable, "{err:?}");
+    assert!(
+        err.message.contains("was interrupted") && err.message.contains("resume"),
+        "{}",
+        err.message
+    );
+    let said = err.message.to_lowercase();
+    for promise in ["try again", "will wait", "will start", "will try"] {
+        assert!(
+            !said.contains(promise),
+            "an interruption promises nothing more: {}",
+            err.message
+        );
+    }
+    let resumable = upload::list_resumable(journal.path());
+    assert_eq!(resumable.len(), 1, "kept for resume");
+
+    // The network heals (the frozen connections stay frozen); resume finishes the upload.
+    proxy.set_rules(vec![]);
+    let outcome = upload::resume(
+        &client,
+        journal.path(),
+        &resumable[0].id,
+        Tuning::default(),
+        Arc::new(NoProgress),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.files_sent, 2);
+    assert_one_commit(
+        &server.url(),
+        &repo,
+        "after the freeze",
+        &[("big.bin".into(), big), ("notes.txt".into(), notes)],
+    );
+    assert!(upload::list_resumable(journal.path()).is_empty());
+}
+
+// ----- a broken or hostile server cannot exhaust memory ------------------------------------------
+
+/// Peak memory growth allowed while refusing a huge answer: the 16 MiB cap, with room for the
+/// allocator and the runtime, far below the 100 MiB sent.
+const MEMORY_BOUND: u64 = 48 << 20;
+
+#[tokio::test]
+async fn answers_of_a_hundred_mib_are_refused_fast_or_slow_with_bounded_memory() {
+    for (declare_length, pause) in [(true, Duration::ZERO), (false, Duration::from_millis(40))] {
+        let hostile = HostileServer::start(Behavior::HugeJson {
+            bytes: 100 << 20,
+            chunk: 1 << 20,
+            pause,
+            declare_length,
+        })
+        .await;
+        let client = client_for(&hostile.url(), test_client_options());
+        let started = Instant::now();
+        let (result, growth) = peak_memory_growth(client.version()).await;
+        let took = started.elapsed();
+        eprintln!(
+            "length declared: {declare_length}; took {took:?}; memory grew by {} MiB",
+            growth >> 20
+        );
+        let err = result.unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadResponse, "{}", err.message);
+        assert!(
+            err.message.contains("far larger than expected"),
+            "{}",
+            err.message
+        );
+        assert!(took < Duration::from_secs(15), "took {took:?}");
+        assert!(
+            growth < MEMORY_BOUND,
+            "memory grew by {} MiB (length declared: {declare_length})",
+            growth >> 20
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_folder_listing_that_never_ends_is_a_clear_error() {
+    let hostile = HostileServer::start(Behavior::EndlessPages).await;
+    let client = client_for(&hostile.url(), test_client_options());
+    let repo = RepoRef::new("someone", "endless").unwrap();
+    let started = Instant::now();
+    let (result, growth) = peak_memory_growth(tokio::time::timeout(
+        Duration::from_secs(20),
+        client.list_dir_all(&repo, "main", &RemotePath::root()),
+    ))
+    .await;
+    let err = result
+        .expect("ends by itself, quickly")
+        .expect_err("a listing that repeats itself is refused");
+    assert_eq!(err.code, ErrorCode::BadResponse, "{}", err.message);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(growth < MEMORY_BOUND, "memory grew by {} MiB", growth >> 20);
+    assert!(hostile.requests().len() <= 3, "stopped at the repeat");
+}
+
+#[tokio::test]
+async fn a_part_size_of_one_byte_is_refused_before_anything_is_built() {
+    let server = OxenServer::start();
+    let repo = server.new_repo("tiny-parts").await;
+    let size: u64 = 12 * 1024 * 1024 + 1;
+    // The real server's begin answer, rewritten to parts of one byte (consistent with the size).
+    let patch: &'static str = Box::leak(
+        serde_json::json!({"part_size": 1, "num_parts": size, "part_window": size})
+            .to_string()
+            .into_boxed_str(),
+    );
+    let proxy = FaultProxy::start(
+        server.port(),
+        vec![Rule::new(
+            "/versions/uploads HTTP",
+            1,
+            1,
+            Fault::PatchJson(patch),
+        )],
+    )
+    .await;
+    let client = client_for(&proxy.url(), test_client_options());
+    let tmp = tempfile::tempdir().unwrap();
+    let big = fixtures::write_file(&tmp.path().join("big.bin"), size, 11);
+    let notes = fixtures::write_file(&tmp.path().join("notes.txt"), 900, 12);
+    let started = Instant::now();
+    let (result, growth) = peak_memory_growth(upload_paths(
+        &client,
+        &repo,
+        "main",
+        "",
+        &[big, notes.clone()],
+        "tiny parts",
+    ))
+    .await;
+    let (_, outcome) = result.unwrap();
+    assert!(proxy.count(&proxy.counters.patched) >= 1);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(growth < MEMORY_BOUND, "memory grew by {} MiB", growth >> 20);
+    assert_eq!(outcome.files_sent, 1, "the other file is committed");
+    assert_eq!(outcome.failed.len(), 1);
+    let why = &outcome.failed[0].error;
+    assert_eq!(why.code, ErrorCode::BadResponse, "{}", why.message);
+    assert_one_commit(
+        &server.url(),
+        &repo,
+        "tiny parts",
+        &[("notes.txt".into(), notes)],
+    );
 }

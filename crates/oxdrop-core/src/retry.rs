@@ -17,6 +17,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No new attempt starts after this much time since the first one.
     pub max_elapsed: Duration,
+    /// Multiplies the wait a server asks for (Retry-After) and its jitter: 1 as shipped, the
+    /// test time scale otherwise (`ClientOptions::scaled`).
+    pub time_scale: f64,
 }
 
 impl Default for RetryPolicy {
@@ -28,6 +31,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(15),
             max_elapsed: Duration::from_secs(120),
+            time_scale: 1.0,
         }
     }
 }
@@ -41,6 +45,18 @@ impl RetryPolicy {
             base_delay: Duration::from_millis(300),
             max_delay: Duration::from_secs(2),
             max_elapsed: Duration::from_secs(8),
+            time_scale: 1.0,
+        }
+    }
+
+    /// Every wait of this policy multiplied by `scale` (see `ClientOptions::scaled`).
+    pub fn scaled(self, scale: f64) -> Self {
+        RetryPolicy {
+            base_delay: self.base_delay.mul_f64(scale),
+            max_delay: self.max_delay.mul_f64(scale),
+            max_elapsed: self.max_elapsed.mul_f64(scale),
+            time_scale: self.time_scale * scale,
+            ..self
         }
     }
 
@@ -55,8 +71,8 @@ impl RetryPolicy {
     pub fn delay(&self, attempt: u32, err: &Error) -> Duration {
         if let Some(secs) = err.retry_after {
             // The server said when; a little jitter keeps parallel clients from returning at once.
-            let jitter = rand::rng().random_range(0..=250);
-            return Duration::from_secs(secs.min(60)) + Duration::from_millis(jitter);
+            let jitter = Duration::from_millis(rand::rng().random_range(0..=250));
+            return (Duration::from_secs(secs.min(60)) + jitter).mul_f64(self.time_scale);
         }
         let exp = self
             .base_delay
@@ -123,6 +139,7 @@ mod tests {
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(4),
             max_elapsed: Duration::from_secs(5),
+            time_scale: 1.0,
         }
     }
 
@@ -215,5 +232,16 @@ mod tests {
             assert!(policy.delay(attempt, &plain) <= policy.max_delay);
         }
         assert!(policy.delay(1, &plain) <= Duration::from_millis(250));
+    }
+
+    #[test]
+    fn scaling_shortens_every_wait_retry_after_included() {
+        let policy = RetryPolicy::default().scaled(0.1);
+        assert_eq!(policy.max_elapsed, Duration::from_secs(12));
+        assert_eq!(policy.max_delay, Duration::from_millis(1500));
+        let mut busy = Error::new(ErrorCode::ServerBusy, "busy");
+        busy.retry_after = Some(3);
+        let d = policy.delay(1, &busy);
+        assert!(d >= Duration::from_millis(300) && d <= Duration::from_millis(325));
     }
 }

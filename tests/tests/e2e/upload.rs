@@ -172,7 +172,10 @@ async fn server_stopped_mid_upload_is_a_clear_error_then_resume_finishes() {
     let tmp = tempfile::tempdir().unwrap();
     let app = Desktop::launch(Launch {
         sandbox: Some(server.url()),
-        env: vec![("OXDROP_RETRY_SECS".into(), "12".into())],
+        env: vec![(
+            oxdrop_core::client::TIME_SCALE_VAR.into(),
+            oxdrop_tests::faults::test_time_scale().to_string(),
+        )],
         ..Launch::default()
     })
     .await;

@@ -7,9 +7,11 @@
 
 mod error_map;
 mod http;
+pub mod limits;
 mod multipart;
 mod repos;
 mod tree;
+mod watchdog;
 pub mod wire;
 mod workspace;
 
@@ -31,14 +33,29 @@ use crate::server_url::ServerUrl;
 /// User-Agent gate would parse as an (outdated) Oxen CLI and refuse with 426.
 pub const USER_AGENT: &str = concat!("OxDrop/", env!("CARGO_PKG_VERSION"));
 
+/// The environment variable holding the one time scale (see [`ClientOptions`]).
+pub const TIME_SCALE_VAR: &str = "OXDROP_TIME_SCALE";
+
+/// How long OxDrop waits for a server, all in one place.
+///
+/// Every request is watched (`watchdog`): a body the connection takes no byte of for
+/// `stall_timeout` is a stalled connection, and so is an answer that does not come, or stops
+/// coming, for `read_timeout` — or `commit_timeout` for a commit or a part that may complete its
+/// file, where the server works silently (hashing, storing, staging) before it says anything.
+///
+/// Tests never set timeouts of their own: they scale the shipped ones. `OXDROP_TIME_SCALE`
+/// (default 1, read once per process) multiplies every duration here, every retry window and
+/// backoff, and the waits a server asks for; [`ClientOptions::scaled`] does the same in code.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub connect_timeout: Duration,
-    /// Longest silence while reading a response.
+    /// Longest time the connection may take none of a request body's bytes.
+    pub stall_timeout: Duration,
+    /// Longest silence while waiting for an answer, or between its pieces.
     pub read_timeout: Duration,
     /// Whole-request limit for small API calls.
     pub request_timeout: Duration,
-    /// Whole-request limit for a commit, which the server may work on silently for long.
+    /// Longest silence before the answer to a commit or to a part that may complete its file.
     pub commit_timeout: Duration,
     /// Uploads: long enough to ride out a server restart.
     pub retry: RetryPolicy,
@@ -47,25 +64,42 @@ pub struct ClientOptions {
 }
 
 impl Default for ClientOptions {
-    /// `OXDROP_RETRY_SECS` sets how long an upload keeps retrying through an outage before it
-    /// stops as "interrupted, resumable" (default 120 s).
     fn default() -> Self {
-        let mut retry = RetryPolicy::default();
-        if let Some(secs) = std::env::var("OXDROP_RETRY_SECS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
-            retry.max_elapsed = Duration::from_secs(secs.max(1));
-        }
+        ClientOptions::scaled(time_scale())
+    }
+}
+
+impl ClientOptions {
+    /// The shipped waits, each multiplied by `scale` (kept within 0.01..=100).
+    pub fn scaled(scale: f64) -> Self {
+        let scale = if scale.is_finite() {
+            scale.clamp(0.01, 100.0)
+        } else {
+            1.0
+        };
+        let secs = |s: u64| Duration::from_secs(s).mul_f64(scale);
         ClientOptions {
-            connect_timeout: Duration::from_secs(15),
-            read_timeout: Duration::from_secs(120),
-            request_timeout: Duration::from_secs(90),
-            commit_timeout: Duration::from_secs(30 * 60),
-            retry,
-            quick_retry: RetryPolicy::interactive(),
+            connect_timeout: secs(15),
+            stall_timeout: secs(30),
+            read_timeout: secs(60),
+            request_timeout: secs(90),
+            commit_timeout: secs(30 * 60),
+            retry: RetryPolicy::default().scaled(scale),
+            quick_retry: RetryPolicy::interactive().scaled(scale),
         }
     }
+}
+
+/// `OXDROP_TIME_SCALE`, read once; 1 when unset or not a positive number.
+fn time_scale() -> f64 {
+    static SCALE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *SCALE.get_or_init(|| {
+        std::env::var(TIME_SCALE_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(1.0)
+    })
 }
 
 #[derive(Clone)]
@@ -76,10 +110,8 @@ pub struct OxenClient {
 struct Inner {
     server: ServerUrl,
     key: Option<ApiKey>,
-    /// For API calls and uploads: read inactivity limited.
+    /// No read timeout of its own: the watchdog bounds every request's silences (`send`).
     http: reqwest::Client,
-    /// For commits: the server answers only when done, possibly minutes later.
-    http_long: reqwest::Client,
     options: ClientOptions,
     /// Only for retry sleeps of GETs; uploads pass their own token.
     never: CancellationToken,
@@ -120,23 +152,18 @@ impl OxenClient {
         };
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        let build = |read_timeout: Option<Duration>| {
-            let mut builder = reqwest::Client::builder()
-                .user_agent(USER_AGENT)
-                .default_headers(headers.clone())
-                .redirect(redirect())
-                .connect_timeout(options.connect_timeout)
-                .tcp_nodelay(true)
-                .pool_idle_timeout(Duration::from_secs(50));
-            if let Some(t) = read_timeout {
-                builder = builder.read_timeout(t);
-            }
-            builder.build().map_err(Error::internal)
-        };
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .redirect(redirect())
+            .connect_timeout(options.connect_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(50))
+            .build()
+            .map_err(Error::internal)?;
         Ok(OxenClient {
             inner: Arc::new(Inner {
-                http: build(Some(options.read_timeout))?,
-                http_long: build(None)?,
+                http,
                 server,
                 key,
                 options,
@@ -165,5 +192,25 @@ mod tests {
     #[test]
     fn user_agent_passes_the_gate() {
         assert!(!USER_AGENT.to_ascii_lowercase().contains("oxen"));
+    }
+
+    #[test]
+    fn one_scale_for_every_wait() {
+        let shipped = ClientOptions::scaled(1.0);
+        let fast = ClientOptions::scaled(0.1);
+        assert_eq!(fast.stall_timeout, shipped.stall_timeout / 10);
+        assert_eq!(fast.read_timeout, shipped.read_timeout / 10);
+        assert_eq!(fast.commit_timeout, shipped.commit_timeout / 10);
+        assert_eq!(fast.retry.max_elapsed, shipped.retry.max_elapsed / 10);
+        assert_eq!(
+            fast.quick_retry.base_delay,
+            shipped.quick_retry.base_delay / 10
+        );
+        assert_eq!(
+            ClientOptions::scaled(f64::NAN).stall_timeout,
+            shipped.stall_timeout
+        );
+        assert!(shipped.stall_timeout < shipped.read_timeout);
+        assert!(shipped.read_timeout < shipped.commit_timeout);
     }
 }

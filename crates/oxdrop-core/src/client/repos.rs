@@ -3,7 +3,6 @@
 use reqwest::Method;
 
 use super::error_map::{ApiCall, not_oxen};
-use super::http::parse_json;
 use super::{OxenClient, wire};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Branch, RepoDetails, RepoSummary, ServerInfo};
@@ -34,7 +33,7 @@ impl OxenClient {
             .get("oxen-version")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body: Result<wire::VersionBody> = parse_json(response, &self.inner.server).await;
+        let body: Result<wire::VersionBody> = self.parse_json(response).await;
         let version = match body {
             Ok(b) => b.oxen_version.or(header_version),
             // An unreadable body explains itself ("sent a web page"), unless the header says.

@@ -4,9 +4,10 @@ use reqwest::{Method, Response};
 use url::Url;
 
 use super::error_map::ApiCall;
-use super::http::{enc, read_limited};
+use super::http::enc;
+use super::limits::PageWalk;
 use super::{OxenClient, wire};
-use crate::error::Result;
+use crate::error::{ErrorCode, Result};
 use crate::model::{Commit, DirEntry, DirPage};
 use crate::remote_path::RemotePath;
 use crate::repo_ref::RepoRef;
@@ -51,7 +52,8 @@ impl OxenClient {
         })
     }
 
-    /// Every entry of a folder, all pages.
+    /// Every entry of a folder, all pages. The server's page count is not trusted: the walk
+    /// ends at an empty page, and refuses a page seen before or a listing past its limits.
     pub async fn list_dir_all(
         &self,
         repo: &RepoRef,
@@ -59,14 +61,19 @@ impl OxenClient {
         dir: &RemotePath,
     ) -> Result<Vec<DirEntry>> {
         let mut all = Vec::new();
-        let mut page = 1;
+        let mut walk = PageWalk::default();
         loop {
-            let listing = self.list_dir(repo, revision, dir, page, 1000).await?;
+            let listing = self
+                .list_dir(repo, revision, dir, walk.page(), 1000)
+                .await?;
+            let more = walk.after_page(
+                listing.entries.iter().map(|e| e.name.as_str()),
+                listing.total_pages,
+            )?;
             all.extend(listing.entries);
-            if page >= listing.total_pages {
+            if !more {
                 return Ok(all);
             }
-            page += 1;
         }
     }
 
@@ -112,8 +119,12 @@ impl OxenClient {
         max: usize,
     ) -> Result<Option<Vec<u8>>> {
         let response = self.download(repo, revision, path).await?;
-        let body = read_limited(response, max.saturating_add(1)).await?;
-        Ok((body.len() <= max).then_some(body))
+        // The only refusal of a capped read is "larger than the cap": here, "too big to use".
+        match self.read_body(response, max).await {
+            Ok(body) => Ok(Some(body)),
+            Err(e) if e.code == ErrorCode::BadResponse => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Latest commits of a branch, newest first (one page).

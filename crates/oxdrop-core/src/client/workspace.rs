@@ -4,7 +4,9 @@ use bytes::Bytes;
 use reqwest::Method;
 
 use super::error_map::ApiCall;
+use super::limits::check_part_layout;
 use super::multipart::{Field, Multipart};
+use super::watchdog::AnswerWait;
 use super::{OxenClient, wire};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Author, Commit};
@@ -178,12 +180,16 @@ impl OxenClient {
         match begun.file.as_str() {
             "already_stored" => Ok(BeginUpload::AlreadyStored),
             "awaiting_parts" => match (begun.upload_id, begun.part_size, begun.num_parts) {
-                (Some(upload_id), Some(part_size), Some(num_parts)) if part_size > 0 => {
+                (Some(upload_id), Some(part_size), Some(num_parts)) => {
+                    // Checked before anything is built from it: a server could ask for parts of
+                    // one byte, or for billions of them.
+                    let window = begun.part_window.unwrap_or(1);
+                    let layout = check_part_layout(size, part_size, num_parts, window)?;
                     Ok(BeginUpload::AwaitingParts {
                         upload_id,
-                        part_size,
-                        num_parts,
-                        part_window: begun.part_window.unwrap_or(1).max(1),
+                        part_size: layout.part_size,
+                        num_parts: layout.num_parts,
+                        part_window: layout.part_window,
                     })
                 }
                 _ => Err(Error::new(
@@ -201,6 +207,11 @@ impl OxenClient {
 
     /// Sends part `number` (1-based). `body` must yield exactly `len` bytes. Returns whether
     /// this part completed the file (the server verified the hash and staged it).
+    ///
+    /// No limit on the whole request (a part takes as long as the network needs); the watchdog
+    /// ends it when the connection stalls. The answer gets `read_timeout`, and `commit_timeout`
+    /// when that runs out while `may_complete` says this part may be the one that completes the
+    /// file: the server hashes, publishes and stages the file before it answers that one.
     pub async fn put_part(
         &self,
         repo: &RepoRef,
@@ -208,16 +219,23 @@ impl OxenClient {
         number: u64,
         body: reqwest::Body,
         len: u64,
+        may_complete: &(dyn Fn() -> bool + Sync),
     ) -> Result<bool> {
         let n = number.to_string();
         let url = self.repo_url(repo, &["versions", "uploads", upload_id, "parts", &n]);
-        // The completing part makes the server hash and stage the whole file before answering.
         let req = self
-            .request_long(Method::PUT, url)
+            .request(Method::PUT, url)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, len)
             .body(body);
-        let answer: wire::PartBody = self.send_json(req, &ApiCall::UploadPart(repo)).await?;
+        let options = self.options();
+        let answer = AnswerWait {
+            within: options.read_timeout,
+            longer: Some((options.commit_timeout, may_complete)),
+        };
+        let answer: wire::PartBody = self
+            .send_json_awaiting(req, &ApiCall::UploadPart(repo), answer)
+            .await?;
         Ok(answer.completed)
     }
 
@@ -259,9 +277,12 @@ impl OxenClient {
             "author": author.name,
             "email": author.email,
         });
-        let req = self.request_long(Method::POST, url).json(&body);
-        let committed: wire::CommitBody =
-            self.send_json(req, &ApiCall::Commit(repo, branch)).await?;
+        // The server answers only once the commit is made, possibly minutes later.
+        let req = self.request(Method::POST, url).json(&body);
+        let within = AnswerWait::within(self.options().commit_timeout);
+        let committed: wire::CommitBody = self
+            .send_json_awaiting(req, &ApiCall::Commit(repo, branch), within)
+            .await?;
         Ok(committed.commit.into())
     }
 
@@ -305,12 +326,14 @@ impl OxenClient {
             url.set_path(&format!("{}/", url.path()));
         }
         let req = self
-            .request_long(Method::PUT, url)
+            .request(Method::PUT, url)
             .header(reqwest::header::CONTENT_TYPE, body.content_type())
             .header(reqwest::header::CONTENT_LENGTH, body.len())
             .body(body.into_body());
-        let committed: wire::CommitBody =
-            self.send_json(req, &ApiCall::Commit(repo, branch)).await?;
+        let within = AnswerWait::within(self.options().commit_timeout);
+        let committed: wire::CommitBody = self
+            .send_json_awaiting(req, &ApiCall::Commit(repo, branch), within)
+            .await?;
         Ok(committed.commit.into())
     }
 }

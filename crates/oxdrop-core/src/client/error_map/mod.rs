@@ -2,12 +2,16 @@
 //! each call names its [`ApiCall`]. Whatever needs the status or the server's words is decided
 //! here (or, for "gone is fine", in the client call itself): code outside the client acts on the
 //! [`ErrorCode`] alone.
+//!
+//! A message says what happened, never what OxDrop will do about it: the same error is shown
+//! while OxDrop retries ("… Retrying…") and, if retries run out, as why an upload was
+//! interrupted, so a promise to try again would be false half the time.
 
 mod transport;
 
 use reqwest::StatusCode;
 
-pub(crate) use transport::transport_error;
+pub(crate) use transport::{stalled, transport_error};
 
 use super::wire::ServerError;
 use crate::error::{Error, ErrorCode};
@@ -78,9 +82,7 @@ pub(crate) fn status_error(
         ),
         429 => Error::new(
             ErrorCode::ServerBusy,
-            format!(
-                "{host} is busy with this repository right now. OxDrop will wait and try again."
-            ),
+            format!("{host} is busy with this repository right now."),
         ),
         404 => not_found(call, body),
         409 => conflict(call, body),
@@ -107,17 +109,17 @@ pub(crate) fn status_error(
         400 | 405 | 411 | 413 | 414 | 415 => bad_request(code, body, call, server),
         408 => Error::new(
             ErrorCode::Timeout,
-            format!("{host} gave up waiting for the data. OxDrop will try again."),
+            format!("{host} gave up waiting for the data."),
         ),
         500 => server_500(body, call, host),
         501 | 505 => not_oxen(server, &format!("it answered {code}")).with_status(code),
         502..=504 => Error::new(
             ErrorCode::ServerError,
-            format!("{host} is temporarily unavailable (error {code}). OxDrop will try again."),
+            format!("{host} is temporarily unavailable (error {code})."),
         ),
         _ if (500..600).contains(&code) => Error::new(
             ErrorCode::ServerError,
-            format!("{host} had a problem (error {code}). OxDrop will try again."),
+            format!("{host} had a problem (error {code})."),
         ),
         _ => Error::new(
             ErrorCode::ServerError,
@@ -221,7 +223,7 @@ fn not_found(call: &ApiCall<'_>, body: &ServerError) -> Error {
 fn workspace_gone() -> Error {
     Error::new(
         ErrorCode::NotFound,
-        "The server no longer has this upload in progress (it may have restarted or expired). OxDrop will start it again.",
+        "The server no longer has this upload in progress (it may have restarted or expired).",
     )
     .retryable(true)
 }
@@ -361,7 +363,7 @@ fn server_500(body: &ServerError, call: &ApiCall<'_>, host: &str) -> Error {
     }
     Error::new(
         ErrorCode::ServerError,
-        format!("{host} had an internal problem. OxDrop will try again."),
+        format!("{host} had an internal problem."),
     )
 }
 

@@ -184,7 +184,41 @@ fn maps_every_documented_case() {
             "HTML in message: {}",
             err.message
         );
+        if err.retryable {
+            assert!(promises_nothing(&err.message), "{}", err.message);
+        }
     }
+}
+
+/// A retryable message is shown while OxDrop retries and, when retries run out, as the reason an
+/// upload was interrupted: it must say what happened, not what OxDrop will do.
+fn promises_nothing(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    ![
+        "try again",
+        "will wait",
+        "will try",
+        "will start",
+        "retrying",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+}
+
+#[test]
+fn stalls_are_timeouts_that_promise_nothing() {
+    use crate::client::watchdog::Stall;
+    for phase in [Stall::Sending, Stall::Answering] {
+        let err = stalled(phase, &server());
+        assert_eq!(err.code, ErrorCode::Timeout);
+        assert!(err.retryable);
+        assert!(promises_nothing(&err.message), "{}", err.message);
+    }
+    assert!(
+        stalled(Stall::Answering, &server())
+            .message
+            .contains("did not answer in time")
+    );
 }
 
 mod fuzz {
@@ -213,6 +247,9 @@ mod fuzz {
             prop_assert!(!err.message.contains("\"status\""));
             prop_assert!(!err.message.to_ascii_lowercase().contains("<html"));
             prop_assert_eq!(err.status, Some(status.as_u16()));
+            if err.retryable {
+                prop_assert!(promises_nothing(&err.message), "{}", err.message);
+            }
         }
     }
 }

@@ -1,10 +1,35 @@
-//! Requests that got no HTTP answer: DNS, refused connections, TLS, timeouts, resets.
+//! Requests that got no HTTP answer: DNS, refused connections, TLS, timeouts, stalls, resets.
+//! These say what happened, never what OxDrop will do next: the caller adds that ("Retrying…",
+//! or that the upload was interrupted).
 
 use std::error::Error as _;
 
 use super::not_oxen;
+use crate::client::watchdog::Stall;
 use crate::error::{Error, ErrorCode};
 use crate::server_url::ServerUrl;
+
+/// A request the watchdog ended: the connection stopped taking its body, or no answer came.
+pub(crate) fn stalled(phase: Stall, server: &ServerUrl) -> Error {
+    let host = server.host();
+    match phase {
+        Stall::Sending => Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "The connection to {host} stalled: it stopped taking the data OxDrop was sending."
+            ),
+        )
+        .with_detail("stalled while sending the body"),
+        Stall::Answering => did_not_answer(host).with_detail("no answer in time"),
+    }
+}
+
+fn did_not_answer(host: &str) -> Error {
+    Error::new(
+        ErrorCode::Timeout,
+        format!("{host} did not answer in time. The server may be busy or the connection slow."),
+    )
+}
 
 /// A request that got no HTTP answer.
 pub(crate) fn transport_error(e: &reqwest::Error, server: &ServerUrl) -> Error {
@@ -12,12 +37,7 @@ pub(crate) fn transport_error(e: &reqwest::Error, server: &ServerUrl) -> Error {
     let lower = chain.to_ascii_lowercase();
     let host = server.host();
     let err = if e.is_timeout() || lower.contains("timed out") {
-        Error::new(
-            ErrorCode::Timeout,
-            format!(
-                "{host} did not answer in time. The server may be busy or the connection slow; try again."
-            ),
-        )
+        did_not_answer(host)
     } else if lower.contains("certificate")
         || lower.contains("invalidcertificate")
         || lower.contains("tls handshake")
@@ -66,14 +86,14 @@ pub(crate) fn transport_error(e: &reqwest::Error, server: &ServerUrl) -> Error {
     {
         Error::new(
             ErrorCode::Unreachable,
-            format!("The connection to {host} was interrupted. OxDrop will try again."),
+            format!("The connection to {host} was interrupted."),
         )
     } else if e.is_decode() {
         not_oxen(server, "its answer could not be read")
     } else {
         Error::new(
             ErrorCode::Unreachable,
-            format!("Talking to {host} failed. Check your connection and try again."),
+            format!("Talking to {host} failed. Check your connection."),
         )
     };
     err.with_detail(chain)

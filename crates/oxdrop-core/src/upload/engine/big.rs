@@ -1,7 +1,7 @@
 //! Big files through the server's part protocol (`/versions/uploads`): hash the file, begin an
 //! upload (or continue the journaled one), send the missing parts a window at a time, and begin
-//! again when the server forgot the upload. The driver (`send_big_file`, `send_parts`) schedules;
-//! `send_part` carries one part.
+//! again when the server forgot the upload or keeps a part of it stuck. The driver
+//! (`send_big_file`, `send_parts`) schedules; `send_part` carries one part.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,6 +12,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::UploadRun;
 use crate::client::BeginUpload;
+use crate::client::limits::check_part_layout;
 use crate::error::{Error, ErrorCode, Result};
 use crate::hash::same_hash;
 use crate::plan::PlannedFile;
@@ -51,7 +52,7 @@ impl UploadRun<'_> {
         let mut resume_from = self
             .parts_before
             .get(&index)
-            .filter(|p| same_hash(&p.hash, &hash))
+            .filter(|p| same_hash(&p.hash, &hash) && layout_holds(file.size, p))
             .cloned();
         for _attempt in 0..BEGIN_ATTEMPTS {
             let state = match resume_from.take() {
@@ -77,7 +78,9 @@ impl UploadRun<'_> {
                 // again answers "already stored" if the file did complete.
                 Ok(false) => continue,
                 Err(e) if e.code == ErrorCode::UploadExpired => {
-                    // The server forgot the upload (restart, or over a minute idle): begin again.
+                    // The server forgot the upload (restart, or over a minute idle), or keeps a
+                    // part of it stuck: begin again, under a new upload id.
+                    tracing::info!(file = %file.remote, error = %e.log_line(), "beginning the file's upload again");
                     if let Some(j) = lock(&self.journal).as_mut() {
                         j.state.parts.remove(&index);
                     }
@@ -89,10 +92,7 @@ impl UploadRun<'_> {
         }
         Err(Error::new(
             ErrorCode::ServerError,
-            format!(
-                "The server kept losing the upload of {}. Try again later.",
-                file.remote
-            ),
+            format!("The server kept losing the upload of {}.", file.remote),
         ))
     }
 
@@ -113,27 +113,19 @@ impl UploadRun<'_> {
         .await?;
         match begun {
             BeginUpload::AlreadyStored => Ok(None),
+            // The client checked the layout against the file's size before answering.
             BeginUpload::AwaitingParts {
                 upload_id,
                 part_size,
-                num_parts,
+                num_parts: _,
                 part_window,
-            } => {
-                let expected = file.size.div_ceil(part_size);
-                if num_parts != expected || part_window == 0 {
-                    return Err(Error::new(
-                        ErrorCode::BadResponse,
-                        "The server proposed an upload layout OxDrop cannot follow.",
-                    ));
-                }
-                Ok(Some(PartsState {
-                    hash: hash.to_owned(),
-                    upload_id,
-                    part_size,
-                    part_window,
-                    parts_done: BTreeSet::new(),
-                }))
-            }
+            } => Ok(Some(PartsState {
+                hash: hash.to_owned(),
+                upload_id,
+                part_size,
+                part_window,
+                parts_done: BTreeSet::new(),
+            })),
         }
     }
 
@@ -157,6 +149,9 @@ impl UploadRun<'_> {
         let todo: Vec<u64> = (1..=num_parts)
             .filter(|n| !state.parts_done.contains(n))
             .collect();
+        // Parts not yet acknowledged. The server completes the file on the last part it stores,
+        // so only a part left alone unacknowledged may be waiting on that work.
+        let unacknowledged = AtomicU64::new(todo.len() as u64);
         for n in &state.parts_done {
             let len = part_len(file.size, state.part_size, *n);
             self.tracker.add_bytes(len);
@@ -172,10 +167,13 @@ impl UploadRun<'_> {
             .map(Ok)
             .try_for_each_concurrent(width, |n| {
                 let completed = &completed;
+                let unacknowledged = &unacknowledged;
                 async move {
-                    if self.send_part(file, state, n).await? {
+                    let may_complete = || unacknowledged.load(Ordering::Relaxed) <= 1;
+                    if self.send_part(file, state, n, &may_complete).await? {
                         completed.store(true, Ordering::Relaxed);
                     }
+                    unacknowledged.fetch_sub(1, Ordering::Relaxed);
                     counted.fetch_add(part_len(file.size, state.part_size, n), Ordering::Relaxed);
                     if let Some(j) = lock(&self.journal).as_mut()
                         && let Some(p) = j.state.parts.get_mut(&index)
@@ -192,11 +190,22 @@ impl UploadRun<'_> {
 
     /// Sends part `n` straight from disk, retried while that may help. `Ok(true)` when it
     /// completed the file.
-    async fn send_part(&self, file: &PlannedFile, state: &PartsState, n: u64) -> Result<bool> {
+    ///
+    /// A part still refused as busy when the retries run out is stuck: the server holds an
+    /// earlier copy of it whose connection died mid-body (it waits for the rest, keeping the
+    /// upload alive and every resend out). That is answered as `UploadExpired`, so the file's
+    /// upload begins afresh under a new id instead of failing the run.
+    async fn send_part(
+        &self,
+        file: &PlannedFile,
+        state: &PartsState,
+        n: u64,
+        may_complete: &(dyn Fn() -> bool + Sync),
+    ) -> Result<bool> {
         let len = part_len(file.size, state.part_size, n);
         let offset = (n - 1) * state.part_size;
         let policy = self.client.options().retry;
-        retry(
+        let sent = retry(
             &policy,
             &self.stop,
             |_, e, _| self.retrying(e),
@@ -213,7 +222,14 @@ impl UploadRun<'_> {
                 .await?;
                 let result = self
                     .client
-                    .put_part(&self.plan.repo, &state.upload_id, n, body, len)
+                    .put_part(
+                        &self.plan.repo,
+                        &state.upload_id,
+                        n,
+                        body,
+                        len,
+                        may_complete,
+                    )
                     .await;
                 if result.is_err() {
                     self.tracker.sub_bytes(counted.load(Ordering::Relaxed));
@@ -221,6 +237,27 @@ impl UploadRun<'_> {
                 result
             },
         )
-        .await
+        .await;
+        match sent {
+            Err(e) if e.code == ErrorCode::ServerBusy => Err(Error::new(
+                ErrorCode::UploadExpired,
+                format!("The server kept part {n} of {} waiting.", file.remote),
+            )
+            .retryable(false)
+            .with_detail(e.log_line())),
+            other => other,
+        }
     }
+}
+
+/// A journaled part upload can be continued only if its layout still makes sense for the file.
+fn layout_holds(size: u64, state: &PartsState) -> bool {
+    state.part_size > 0
+        && check_part_layout(
+            size,
+            state.part_size,
+            size.div_ceil(state.part_size),
+            state.part_window,
+        )
+        .is_ok()
 }
