@@ -184,8 +184,10 @@ impl<'a> UploadRun<'a> {
         let result = self.execute().await;
         // Only a journaled upload can be resumed; without one, clean up whatever the error.
         let journaled = lock(&self.journal).is_some();
+        // A rejected key too: after signing in again, the same upload continues.
         let resumable = journaled
-            && matches!(&result, Err(e) if e.retryable && e.code != ErrorCode::BranchMoved);
+            && matches!(&result, Err(e) if (e.retryable && e.code != ErrorCode::BranchMoved)
+                || e.code == ErrorCode::KeyRejected);
         if result.is_err() && !resumable {
             self.tracker.phase(Phase::Cancelling);
             self.push_snapshot();
@@ -200,10 +202,17 @@ impl<'a> UploadRun<'a> {
         }
         match result {
             Err(e) if resumable => Err(Error {
-                message: format!(
-                    "{} The upload was interrupted; what was sent is kept, and you can resume it.",
-                    e.message
-                ),
+                message: if e.code == ErrorCode::KeyRejected {
+                    format!(
+                        "{} Then resume the upload: what was sent is kept.",
+                        e.message
+                    )
+                } else {
+                    format!(
+                        "{} The upload was interrupted; what was sent is kept, and you can resume it.",
+                        e.message
+                    )
+                },
                 ..e
             }),
             other => other,
