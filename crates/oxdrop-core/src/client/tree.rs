@@ -40,6 +40,7 @@ impl OxenClient {
                     is_dir: e.is_dir,
                     size: e.size,
                     hash: if e.is_dir { None } else { e.hash },
+                    latest_commit: e.latest_commit.map(Commit::from),
                 })
             })
             .collect();
@@ -87,6 +88,7 @@ impl OxenClient {
             is_dir: body.entry.is_dir,
             size: body.entry.size,
             hash: body.entry.hash,
+            latest_commit: body.entry.latest_commit.map(Commit::from),
         })
     }
 

@@ -8,6 +8,7 @@ mod big;
 mod commit;
 mod single_put;
 mod small;
+mod workspace;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -26,7 +27,6 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::fs::now_unix;
 use crate::model::{Author, Commit};
 use crate::plan::{FileStatus, Plan, PlanRequest};
-use crate::retry::retry;
 use crate::sync::lock;
 
 pub(crate) struct UploadRun<'a> {
@@ -249,6 +249,7 @@ impl<'a> UploadRun<'a> {
             && self.plan.base_commit.is_none()
             && let Some(files) = self.single_put_candidates()
         {
+            self.check_branch_head().await?;
             return self.single_put(files).await;
         }
         self.open_workspace().await?;
@@ -288,7 +289,10 @@ impl<'a> UploadRun<'a> {
         self.tracker.phase(Phase::Committing);
         self.tracker.notice(None);
         let workspace_id = self.workspace_id.clone().unwrap_or_default();
-        let commit = self.commit(&workspace_id).await?;
+        let commit = match self.commit(&workspace_id).await {
+            Err(e) if e.code == ErrorCode::BranchMoved => Err(self.name_the_conflict(e).await),
+            other => other,
+        }?;
         Ok(self.outcome(commit, failed))
     }
 
@@ -306,39 +310,6 @@ impl<'a> UploadRun<'a> {
             files_unchanged: self.plan.totals.unchanged_files,
             failed,
         }
-    }
-
-    // ----- workspace -----------------------------------------------------------------------------
-
-    async fn open_workspace(&mut self) -> Result<()> {
-        let repo = &self.plan.repo;
-        if let Some(ws) = self.workspace_id.clone() {
-            match self.client.get_workspace(repo, &ws).await? {
-                Some(_) => return Ok(()),
-                None => {
-                    // Gone: committed by the run that was interrupted, or lost. Start afresh.
-                    lock(&self.staged).clear();
-                    self.parts_before.clear();
-                }
-            }
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        let policy = self.client.options().retry;
-        let ws = retry(
-            &policy,
-            &self.stop,
-            |_, e, _| self.retrying(e),
-            |_| self.client.create_workspace(repo, &self.plan.branch, &id),
-        )
-        .await?;
-        self.workspace_id = Some(ws.id.clone());
-        if let Some(j) = lock(&self.journal).as_mut() {
-            j.state.workspace_id = Some(ws.id);
-            j.state.staged.clear();
-            j.state.parts.clear();
-            j.save(true)?;
-        }
-        Ok(())
     }
 
     fn retrying(&self, err: &Error) {
