@@ -152,6 +152,12 @@ impl AppState {
         *lock(&self.reviewed) = Some((request, plan));
     }
 
+    /// Forgets the reviewed plan: planning again starts, and until it succeeds there is nothing
+    /// to upload (never the plan before it).
+    pub fn forget_plan(&self) {
+        *lock(&self.reviewed) = None;
+    }
+
     /// The plan the user last reviewed and what it was made from.
     pub fn reviewed_plan(&self) -> Result<(PlanRequest, Plan)> {
         lock(&self.reviewed).clone().ok_or_else(|| {
@@ -269,6 +275,32 @@ mod tests {
         assert!(!state.cancel_running(), "dropping the slot frees it");
         let next = state.claim_upload_slot().unwrap();
         assert!(!next.cancel_token().is_cancelled(), "a fresh token");
+    }
+
+    #[test]
+    fn a_forgotten_plan_cannot_be_uploaded() {
+        let state = state();
+        let repo = oxdrop_core::RepoRef::new("ns", "repo").unwrap();
+        let request = PlanRequest {
+            repo: repo.clone(),
+            branch: "main".into(),
+            dest: oxdrop_core::RemotePath::root(),
+            sources: vec![],
+            follow_links: false,
+            ignore_patterns: vec![],
+        };
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "repo": repo, "branch": "main", "dest": "", "base_commit": null, "files": [],
+            "refused": [], "totals": {"new_files": 0, "new_bytes": 0, "overwrite_files": 0,
+            "overwrite_bytes": 0, "unchanged_files": 0, "unchanged_bytes": 0, "refused": 0},
+            "default_message": "m"
+        }))
+        .unwrap();
+        state.remember_plan(request, plan);
+        assert!(state.reviewed_plan().is_ok());
+        state.forget_plan();
+        let err = state.reviewed_plan().unwrap_err();
+        assert!(err.message.contains("Review the upload first"), "{err:?}");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
@@ -87,16 +88,7 @@ impl CliUser {
             .expect("stdin")
             .write_all(stdin.as_bytes())
             .expect("stdin");
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = child.wait_with_output().expect("oxdrop");
-        Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        }
+        finish(child)
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
@@ -128,9 +120,92 @@ impl CliUser {
             .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Starts `oxdrop args…` sending one small file per request, one request at a time, so that a
+    /// test can act while it is under way.
+    pub fn spawn_slow_upload(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .env("OXDROP_PARALLEL", "1")
+            .env("OXDROP_BATCH_FILES", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {} ({e})", cli_bin().display()))
+    }
+
+    /// Waits until the running upload's journal shows at least `staged` files on the server, and
+    /// returns what it says. Panics if `child` ends first.
+    pub fn wait_for_staged(&self, child: &mut Child, staged: usize) -> Journaled {
+        let started = Instant::now();
+        loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "no progress journaled"
+            );
+            if let Some(j) = self.journaled().filter(|j| j.staged.len() >= staged) {
+                return j;
+            }
+            if let Some(status) = child.try_wait().expect("child") {
+                panic!("the upload ended ({status}) before {staged} files were staged");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// This user's one journaled upload, if any.
+    pub fn journaled(&self) -> Option<Journaled> {
+        let dir = self.data_dir().join("uploads");
+        let entry = std::fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().ends_with(".state.json"))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let id = name.strip_suffix(".state.json")?.to_owned();
+        let state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.path()).ok()?).ok()?;
+        let plan: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{id}.plan.json"))).ok()?)
+                .ok()?;
+        let files = plan["plan"]["files"].as_array()?;
+        let staged = state["staged"]
+            .as_array()?
+            .iter()
+            .filter_map(|i| files.get(i.as_u64()? as usize)?["remote"].as_str())
+            .map(str::to_owned)
+            .collect();
+        Some(Journaled {
+            id,
+            workspace_id: state["workspace_id"].as_str()?.to_owned(),
+            staged,
+        })
+    }
+
     /// Every file OxDrop wrote (settings, logs, journals) contains `needle`?
     pub fn files_containing(&self, needle: &str) -> Vec<PathBuf> {
         files_containing(self.home.path(), needle)
+    }
+}
+
+/// What an interrupted upload's journal says.
+#[derive(Debug, Clone)]
+pub struct Journaled {
+    pub id: String,
+    pub workspace_id: String,
+    /// Repository paths of the files already staged in the workspace.
+    pub staged: Vec<String>,
+}
+
+/// Waits for a spawned `oxdrop` and collects its output.
+pub fn finish(child: Child) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("oxdrop");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
 }
 

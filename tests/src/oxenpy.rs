@@ -43,17 +43,70 @@ pub struct Report {
 
 /// Downloads each `remote → local` pair with oxenai at `revision` and compares the bytes.
 pub fn check(server_url: &str, repo: &str, revision: &str, expect: &[(String, PathBuf)]) -> Report {
-    let (scheme, host) = server_url
-        .split_once("://")
-        .expect("server url with scheme");
     let expect: BTreeMap<&str, &Path> = expect
         .iter()
         .map(|(remote, local)| (remote.as_str(), local.as_path()))
         .collect();
-    let request = serde_json::json!({
-        "host": host, "scheme": scheme, "repo": repo, "revision": revision, "expect": expect,
+    let out = run_script(
+        "oxen_check.py",
+        server_url,
+        serde_json::json!({ "repo": repo, "revision": revision, "expect": expect }),
+    );
+    serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("bad report ({e}): {}", String::from_utf8_lossy(&out)))
+}
+
+/// What a collaborator's commit does to one path.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// Writes these bytes to the path (a new file, or new content).
+    Put(&'a str, &'a [u8]),
+    Delete(&'a str),
+}
+
+/// Someone else at work on the branch: one commit made with oxenai, as `author` (name, email),
+/// sharing none of OxDrop's code. Returns the branch's new head.
+pub fn commit_as(
+    server_url: &str,
+    repo: &str,
+    branch: &str,
+    author: (&str, &str),
+    message: &str,
+    change: Change<'_>,
+) -> String {
+    let tmp = tempfile::tempdir().expect("temp folder");
+    let mut request = serde_json::json!({
+        "repo": repo, "branch": branch, "message": message,
+        "author": {"name": author.0, "email": author.1},
     });
-    let script = crate::repo_root().join("tests/py/oxen_check.py");
+    match change {
+        Change::Put(remote, bytes) => {
+            let name = remote.rsplit('/').next().unwrap_or(remote);
+            let local = tmp.path().join(name);
+            std::fs::write(&local, bytes).expect("collaborator's file");
+            request["put"] = serde_json::json!({ remote: local });
+        }
+        Change::Delete(remote) => request["delete"] = remote.into(),
+    }
+    let out = run_script("oxen_commit.py", server_url, request);
+    #[derive(Deserialize)]
+    struct Made {
+        commit: String,
+    }
+    let made: Made = serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("bad answer ({e}): {}", String::from_utf8_lossy(&out)));
+    made.commit
+}
+
+/// Runs one of the oxenai scripts in `tests/py` with `request` (plus the server's host and
+/// scheme) on standard input; returns its standard output.
+fn run_script(script: &str, server_url: &str, mut request: serde_json::Value) -> Vec<u8> {
+    let (scheme, host) = server_url
+        .split_once("://")
+        .expect("server url with scheme");
+    request["host"] = host.into();
+    request["scheme"] = scheme.into();
+    let script = crate::repo_root().join("tests/py").join(script);
     let home = tempfile::tempdir().expect("temp home");
     // oxenai reads and writes ~/.config/oxen; keep the user's (and other tests') out of it.
     let mut child = Command::new(python())
@@ -76,14 +129,14 @@ pub fn check(server_url: &str, repo: &str, revision: &str, expect: &[(String, Pa
         .expect("stdin")
         .write_all(request.to_string().as_bytes())
         .expect("write request");
-    let out = child.wait_with_output().expect("oxen_check.py");
+    let out = child.wait_with_output().expect("oxenai script");
     assert!(
         out.status.success(),
-        "oxen_check.py failed: {}",
+        "{} failed: {}",
+        script.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("bad report ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    out.stdout
 }
 
 /// Asserts that every expected file reads back byte for byte.

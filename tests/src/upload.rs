@@ -82,6 +82,24 @@ impl Recorder {
     }
 }
 
+/// Uploads a plan made earlier (the user reviewed it), without progress.
+pub async fn send(
+    client: &OxenClient,
+    request: &PlanRequest,
+    plan: &Plan,
+    options: &UploadOptions,
+) -> Result<UploadOutcome> {
+    upload::upload(
+        client,
+        request,
+        plan,
+        options,
+        Arc::new(upload::NoProgress),
+        CancellationToken::new(),
+    )
+    .await
+}
+
 /// Plans and uploads `sources` to `dest` on `branch`.
 pub async fn upload_paths(
     client: &OxenClient,
@@ -101,15 +119,7 @@ pub async fn plan_and_upload(
     message: &str,
 ) -> Result<(Plan, UploadOutcome)> {
     let plan = make_plan(client, req).await?;
-    let outcome = upload::upload(
-        client,
-        req,
-        &plan,
-        &options(message),
-        Arc::new(upload::NoProgress),
-        CancellationToken::new(),
-    )
-    .await?;
+    let outcome = send(client, req, &plan, &options(message)).await?;
     Ok((plan, outcome))
 }
 

@@ -6,9 +6,10 @@
 
 use oxdrop_core::ErrorCode;
 use oxdrop_core::accounts::{self, Keychain, SecretText, SettingsStore, SignIn};
-use oxdrop_tests::cli::CliUser;
+use oxdrop_tests::cli::{CliUser, finish};
 use oxdrop_tests::nginx::AuthProxy;
-use oxdrop_tests::{OxenServer, unique_name};
+use oxdrop_tests::upload::pairs;
+use oxdrop_tests::{OxenServer, fixtures, oxenpy, unique_name};
 
 const KEY: &str = "oxdrop-test-key-5f1c9a7e2b";
 
@@ -111,6 +112,75 @@ fn a_key_revoked_mid_session_surfaces_as_key_rejected() {
         run.stderr.contains("rejected your API key. Sign in again"),
         "{run:?}"
     );
+}
+
+#[test]
+fn a_key_rejected_mid_upload_keeps_the_upload_and_it_resumes_after_signing_in_again() {
+    let server = OxenServer::start();
+    let mut proxy = AuthProxy::start(server.port(), KEY);
+    let url = proxy.url();
+    let user = CliUser::new().with_env("OXDROP_AUTHOR", "Bob Builder <bob@example.com>");
+    assert_eq!(user.login(&url, "bob", KEY).code, 0);
+    assert_eq!(user.run(&["create-repo", "bob/keys"]).code, 0);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("drop");
+    let rel = fixtures::small_tree(&root, 200, 100, 4000, 7);
+
+    let mut child = user.spawn_slow_upload(&[
+        "upload",
+        root.to_str().unwrap(),
+        "--repo",
+        "bob/keys",
+        "-m",
+        "through a key change",
+    ]);
+    let journaled = user.wait_for_staged(&mut child, 3);
+    // The key is revoked while files are on their way.
+    proxy.set_key("oxdrop-test-key-rotated-8d2e");
+    let stopped = finish(child);
+    assert_eq!(stopped.code, 5, "{stopped:?}");
+    assert!(
+        stopped.stderr.contains("rejected your API key") && stopped.stderr.contains("resume"),
+        "{stopped:?}"
+    );
+    assert!(
+        !stopped.stderr.contains("Upload the files again"),
+        "{stopped:?}"
+    );
+    // Kept: the journal here, the workspace on the server.
+    assert_eq!(user.journaled().unwrap().id, journaled.id);
+    let listed = user.run(&["uploads"]);
+    assert!(listed.stdout.contains("bob/keys/main"), "{listed:?}");
+    let repo = oxdrop_core::RepoRef::new("bob", "keys").unwrap();
+    let direct = server.client();
+    let workspaces = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(direct.workspace_ids(&repo))
+        .unwrap();
+    assert_eq!(workspaces, [journaled.workspace_id]);
+
+    // Signed in again with the new key, the upload resumes to one commit.
+    assert_eq!(
+        user.login(&url, "bob", "oxdrop-test-key-rotated-8d2e").code,
+        0
+    );
+    let resumed = user.run(&["resume"]);
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    assert!(resumed.stdout.contains("200 files"), "{resumed:?}");
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        "bob/keys",
+        "main",
+        &pairs("drop", &root, &rel),
+    );
+    let ours = report
+        .log
+        .iter()
+        .filter(|c| c.message == "through a key change")
+        .count();
+    assert_eq!(ours, 1, "exactly one commit: {:?}", report.log);
+    assert_eq!(report.tree.len(), 200);
+    assert!(user.journaled().is_none());
 }
 
 #[test]

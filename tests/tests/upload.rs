@@ -593,3 +593,57 @@ async fn a_branch_with_only_the_servers_empty_commit_plans_and_uploads() {
         &[("in/here/first.txt".into(), f)],
     );
 }
+
+#[tokio::test]
+async fn progress_counts_only_the_files_it_sends() {
+    let Fixture {
+        server: _server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("counts").await;
+    let root = tmp.path().join("set");
+    fixtures::small_tree(&root, 10, 100, 2000, 1);
+    upload_paths(&client, &repo, "main", "", &[root.clone()], "v1")
+        .await
+        .unwrap();
+    // Ten files already there, five new ones: five to send.
+    for i in 0..5 {
+        fixtures::write_file(&root.join(format!("new-{i}.txt")), 500, 100 + i);
+    }
+    let req = request(&repo, "main", "", &[root.clone()]);
+    let plan = make_plan(&client, &req).await.unwrap();
+    assert_eq!(
+        (plan.totals.unchanged_files, plan.totals.new_files),
+        (10, 5)
+    );
+    let recorder = Arc::new(Recorder::default());
+    let outcome = upload::upload(
+        &client,
+        &req,
+        &plan,
+        &options("five more"),
+        recorder.clone(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((outcome.files_sent, outcome.files_unchanged), (5, 10));
+    let snaps = recorder.snapshots();
+    for s in &snaps {
+        assert_eq!(s.files_total, 5, "{s:?}");
+        assert!(s.files_done + s.files_failed <= s.files_total, "{s:?}");
+    }
+    let last = snaps.last().unwrap();
+    assert_eq!((last.files_done, last.files_total), (5, 5));
+    let states: Vec<FileState> = snaps
+        .iter()
+        .flat_map(|s| &s.files)
+        .map(|f| f.state)
+        .collect();
+    let count = |state| states.iter().filter(|s| **s == state).count();
+    assert_eq!(
+        (count(FileState::Unchanged), count(FileState::Sent)),
+        (10, 5)
+    );
+}

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use oxdrop_core::model::BranchChange;
 use oxdrop_core::{Error, ErrorCode};
 
 pub const HELP: &str = "\
@@ -13,7 +14,8 @@ Exit codes:
   4  committed, but some files failed (listed)
   5  not signed in, or the API key was rejected
   6  interrupted: the server could not be reached; `oxdrop resume` continues
-  7  conflict: the repository or branch already exists, or the branch moved
+  7  conflict: the repository or branch already exists, or the branch moved (files someone
+     changed after the plan are listed; run the upload again to plan afresh)
 130  cancelled (Ctrl-C); nothing was committed
 
 Environment:
@@ -44,7 +46,7 @@ pub fn code_for(err: &Error) -> u8 {
         C::KeyRejected | C::NotSignedIn | C::KeychainUnavailable | C::KeychainDenied => 5,
         C::Unreachable | C::Timeout | C::ServerBusy => 6,
         C::ServerError if err.retryable => 6,
-        C::RepoExists | C::BranchExists | C::BranchMoved => 7,
+        C::RepoExists | C::BranchExists | C::BranchMoved | C::ReviewOutdated => 7,
         C::Cancelled => 130,
         _ => 1,
     }
@@ -61,6 +63,19 @@ pub fn report(err: &Error, json: bool) -> ExitCode {
         eprintln!("{}", err.message);
     } else {
         eprintln!("error: {}", err.message);
+    }
+    for c in err.changed.iter().flatten() {
+        let what = match c.change {
+            BranchChange::Added => "added",
+            BranchChange::Removed => "removed",
+            BranchChange::Modified => "changed",
+            BranchChange::Blocked => "blocked",
+        };
+        let by = c.commit.as_ref().map_or(String::new(), |commit| {
+            let short: String = commit.id.chars().take(10).collect();
+            format!("  (commit {short} by {})", commit.author)
+        });
+        eprintln!("  {what:<8} {}{by}", c.path);
     }
     ExitCode::from(code_for(err))
 }

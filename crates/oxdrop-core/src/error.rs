@@ -7,6 +7,8 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::model::ChangedOnBranch;
+
 /// What went wrong, as a stable identifier. The UI switches on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +44,8 @@ pub enum ErrorCode {
     NothingChanged,
     NothingToUpload,
     BranchMoved,
+    /// Files the upload would write changed on the branch after the review: review again.
+    ReviewOutdated,
     FileChanged,
     FileUnreadable,
     Cancelled,
@@ -68,6 +72,11 @@ pub struct Error {
     pub code: ErrorCode,
     pub message: String,
     pub retryable: bool,
+    /// For [`ErrorCode::ReviewOutdated`]: the files that changed, and the commits that changed
+    /// them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub changed: Option<Vec<ChangedOnBranch>>,
     /// HTTP status, for the log.
     #[serde(skip)]
     #[ts(skip)]
@@ -96,6 +105,7 @@ impl Error {
                     | ErrorCode::ServerBusy
                     | ErrorCode::ServerError
             ),
+            changed: None,
             status: None,
             detail: None,
             retry_after: None,

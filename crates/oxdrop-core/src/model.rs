@@ -60,6 +60,10 @@ pub struct DirEntry {
     pub size: u64,
     /// XXH3-128 of the content (files only), lowercase hex without leading zeros.
     pub hash: Option<String>,
+    /// The last commit that changed it, at the listed revision (to name who changed a file).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub latest_commit: Option<Commit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -69,6 +73,29 @@ pub struct DirPage {
     pub page: u32,
     pub total_pages: u32,
     pub total_entries: u64,
+}
+
+/// What happened on the branch, since the review, to a path an upload would write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum BranchChange {
+    /// A file is there now where the review saw none.
+    Added,
+    /// The file the review saw is gone.
+    Removed,
+    /// The file has other content than the review saw.
+    Modified,
+    /// A folder is there now, or a file where a folder is needed.
+    Blocked,
+}
+
+/// A file of the upload that someone changed on the branch after the review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChangedOnBranch {
+    pub path: RemotePath,
+    pub change: BranchChange,
+    /// The commit that made the change, when the server says.
+    pub commit: Option<Commit>,
 }
 
 /// The name and email recorded on commits.

@@ -44,6 +44,8 @@ pub struct UploadId {
 
 #[tauri::command]
 pub async fn plan_upload(state: State<'_, AppState>, args: PlanArgs) -> Result<Plan, Error> {
+    // Whatever happens next, the plan reviewed before this one is no longer what the user sees.
+    state.forget_plan();
     let session = state.session()?;
     let request = PlanRequest {
         repo: args.repo,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use oxdrop_tests::desktop::{Desktop, Launch};
 use oxdrop_tests::nginx::AuthProxy;
+use oxdrop_tests::oxenpy::Change;
 use oxdrop_tests::upload::pairs;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
@@ -369,5 +370,83 @@ async fn review_leaves_out_links_outside_and_clutter_and_links_can_be_included()
         ],
     );
     assert_eq!(report.tree.len(), 2, "{:?}", report.tree);
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn a_file_changed_on_the_branch_after_review_goes_back_to_review_with_a_notice() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
+    create_repo(&app, "promise").await;
+    let mine = fixtures::write_file(&tmp.path().join("notes.txt"), 3000, 41);
+    add_file_with_dialog(&app, &mine, None).await;
+    review(&app, "1 new file").await;
+    set_author(&app, "Dana", "dana@example.com").await;
+
+    // While the user looks at the review, a collaborator commits a file of the same name.
+    oxenpy::commit_as(
+        &server.url(),
+        "sandbox/promise",
+        "main",
+        ("Collab Orator", "collab@example.com"),
+        "Their notes",
+        Change::Put("notes.txt", b"their notes"),
+    );
+    app.click("[data-testid=upload]").await;
+    let notice = app
+        .wait_text("[data-testid=review-outdated]", LONG, |t| !t.is_empty())
+        .await;
+    for says in [
+        "notes.txt added in",
+        "on main",
+        "by Collab Orator",
+        "Their notes",
+        "Review again",
+    ] {
+        assert!(notice.contains(says), "'{says}' missing: {notice}");
+    }
+    // The fresh plan on screen says what the upload will now do.
+    app.wait_text("[data-testid=plan-summary]", LONG, |t| {
+        t.contains("1 will overwrite")
+    })
+    .await;
+    app.screenshot("12-review-outdated").await;
+    let theirs = tmp.path().join("theirs.txt");
+    std::fs::write(&theirs, b"their notes").unwrap();
+    oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/promise",
+        "main",
+        &[("notes.txt".into(), theirs)],
+    );
+
+    // Upload again, knowingly: it lands on top of theirs.
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
+        .await;
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/promise",
+        "main",
+        &[("notes.txt".into(), mine)],
+    );
+    let log: Vec<(&str, &str)> = report
+        .log
+        .iter()
+        .map(|c| (c.author.as_str(), c.message.as_str()))
+        .collect();
+    assert_eq!(
+        log[..2],
+        [
+            ("Dana", "Update notes.txt"),
+            ("Collab Orator", "Their notes")
+        ]
+    );
     app.quit().await;
 }

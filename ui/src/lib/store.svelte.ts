@@ -30,14 +30,24 @@ class AppStore {
     this.accounts = view;
   }
 
+  // Screens that come back (after an upload) set the same values again: that changes no plan.
   setSources(items: Source[]) {
+    const same =
+      items.length === this.sources.length && items.every((s, i) => s.id === this.sources[i]?.id);
     this.sources = items;
-    this.revision += 1;
+    if (!same) this.revision += 1;
   }
 
   setDestination(d: Partial<Destination>) {
-    this.destination = { ...this.destination, ...d };
-    this.revision += 1;
+    const next = { ...this.destination, ...d };
+    const was = this.destination;
+    const same =
+      next.branch === was.branch &&
+      next.dest === was.dest &&
+      next.repo?.namespace === was.repo?.namespace &&
+      next.repo?.name === was.repo?.name;
+    this.destination = next;
+    if (!same) this.revision += 1;
   }
 
   /** Runs an action, turning failures into the banner instead of an unhandled rejection. */

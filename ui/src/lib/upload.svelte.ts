@@ -2,6 +2,7 @@
 // interrupted uploads that can be resumed. Screens read it and call its actions; the files and the
 // destination it plans from live in `app`.
 import { call, callWithProgress, toError } from './api';
+import type { ChangedOnBranch } from './bindings/ChangedOnBranch';
 import type { Error as CoreError } from './bindings/Error';
 import type { FileState } from './bindings/FileState';
 import type { Plan } from './bindings/Plan';
@@ -25,6 +26,8 @@ export class UploadFlow {
   #outcome = $state.raw<UploadOutcome | null>(null);
   #error = $state.raw<CoreError | null>(null);
   #interrupted = $state.raw<ResumableUpload[]>([]);
+  /** Files someone changed on the branch after the last review, which stopped its upload. */
+  #outdated = $state.raw<ChangedOnBranch[]>([]);
 
   /** A plan describes one selection and destination; any change sends the user back to choose. */
   get #stale() {
@@ -76,16 +79,25 @@ export class UploadFlow {
     return this.#interrupted;
   }
 
+  /** Why the user is reviewing again: the files that changed on the branch since the last review. */
+  get outdated() {
+    return this.#stale ? [] : this.#outdated;
+  }
+
   /** The journaled upload a failed one can continue, if there is one. */
   get resumable(): ResumableUpload | null {
     return this.#error ? (this.#interrupted[0] ?? null) : null;
   }
 
-  /** Plans the chosen files; with `followLinks`, links leading outside a folder are followed. */
-  async review(followLinks = false) {
+  /**
+   * Plans the chosen files; with `followLinks`, links leading outside a folder are followed.
+   * Returns the new plan, or nothing when planning failed.
+   */
+  async review(followLinks = false): Promise<Plan | undefined> {
     const repo = app.destination.repo;
     if (!repo) return;
     this.#planning = true;
+    this.#outdated = [];
     const made = await app.attempt(() =>
       call('plan_upload', {
         repo,
@@ -100,26 +112,32 @@ export class UploadFlow {
       this.#followLinks = followLinks;
       this.#planRevision = app.revision;
       this.#step = 'review';
+    } else if (this.#step === 'review') {
+      // Rust forgot the reviewed plan when planning began; so does the page.
+      this.#step = 'choose';
+      this.#plan = null;
     }
+    return made;
   }
 
   /** Sends the reviewed plan (the one Rust kept, not anything sent from here). */
   upload(message: string, name: string, email: string) {
-    return this.#run((p) =>
-      callWithProgress('start_upload', { message, author: { name, email } }, p),
+    return this.#run(
+      (p) => callWithProgress('start_upload', { message, author: { name, email } }, p),
+      true,
     );
   }
 
   resume(u: ResumableUpload) {
     this.#plan = null;
-    return this.#run((p) => callWithProgress('resume_upload', { id: u.id }, p));
+    return this.#run((p) => callWithProgress('resume_upload', { id: u.id }, p), false);
   }
 
   async retry() {
-    // Plan again from the same choice: what landed is now "unchanged", the rest is sent.
-    await this.review(this.#followLinks);
+    // Plan again from the same choice: what landed is now "unchanged", the rest is sent. When
+    // planning fails, nothing is sent (never the plan from before).
+    const plan = await this.review(this.#followLinks);
     const author = app.accounts?.author;
-    const plan = this.#plan;
     if (plan && author && plan.totals.new_files + plan.totals.overwrite_files > 0) {
       await this.upload(plan.default_message, author.name, author.email);
     }
@@ -140,6 +158,7 @@ export class UploadFlow {
     this.#snapshot = null;
     this.#outcome = null;
     this.#error = null;
+    this.#outdated = [];
   }
 
   async discard(id: string) {
@@ -160,7 +179,11 @@ export class UploadFlow {
     }
   }
 
-  async #run(start: (onProgress: (s: ProgressSnapshot) => void) => Promise<UploadOutcome>) {
+  /** Runs an upload; `reviewed` when it sends the plan on screen (not a resumed one). */
+  async #run(
+    start: (onProgress: (s: ProgressSnapshot) => void) => Promise<UploadOutcome>,
+    reviewed: boolean,
+  ) {
     this.#step = 'upload';
     this.#snapshot = null;
     this.#outcome = null;
@@ -170,6 +193,8 @@ export class UploadFlow {
       this.#outcome = await start((s) => this.#track(s));
     } catch (e) {
       this.#error = toError(e);
+      // The banner offers to sign in again; then the upload resumes where it stopped.
+      if (this.#error.code === 'key_rejected') app.problem = this.#error;
     }
     // Whatever the outcome: the author is remembered, sent files leave the list, and an
     // interrupted upload is offered for resuming.
@@ -177,6 +202,14 @@ export class UploadFlow {
     const view = await call('list_sources').catch(() => null);
     if (view) app.setSources(view.items);
     await this.refreshInterrupted();
+    // The branch changed under the review: back to Review with a fresh plan, saying what changed.
+    // (A resumed upload's files may not be the ones chosen now: it only shows the message.)
+    const outdated = reviewed && this.#error?.code === 'review_outdated';
+    const changed = outdated ? (this.#error?.changed ?? []) : null;
+    if (changed && (await this.review())) {
+      this.#error = null;
+      this.#outdated = changed;
+    }
   }
 }
 

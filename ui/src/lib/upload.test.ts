@@ -22,7 +22,7 @@ const source = (id: number, name: string): Source => ({
   is_dir: false,
 });
 
-function plan(files: { remote: string; status: 'new' | 'unchanged' }[]): Plan {
+function plan(files: { remote: string; status: 'new' | 'overwrite' | 'unchanged' }[]): Plan {
   const count = (s: string) => files.filter((f) => f.status === s).length;
   return {
     repo: { namespace: 'ada', name: 'photos' },
@@ -36,8 +36,8 @@ function plan(files: { remote: string; status: 'new' | 'unchanged' }[]): Plan {
     totals: {
       new_files: count('new'),
       new_bytes: count('new'),
-      overwrite_files: 0,
-      overwrite_bytes: 0,
+      overwrite_files: count('overwrite'),
+      overwrite_bytes: count('overwrite'),
       unchanged_files: count('unchanged'),
       unchanged_bytes: count('unchanged'),
       refused: 0,
@@ -118,6 +118,10 @@ describe('UploadFlow', () => {
 
     await flow.review();
     expect(flow.step).toBe('review');
+    // The same choice set again (screens coming back after an upload) keeps the plan.
+    app.setSources([source(1, 'a.txt')]);
+    app.setDestination({ repo: { namespace: 'ada', name: 'photos' }, branch: 'main', dest: '' });
+    expect(flow.step).toBe('review');
     app.setDestination({ dest: 'elsewhere' });
     expect(flow.step).toBe('choose');
   });
@@ -183,6 +187,85 @@ describe('UploadFlow', () => {
       'plan_upload',
       expect.objectContaining({ follow_links: true }),
     );
+  });
+
+  it('retry does not upload when planning again fails', async () => {
+    const flow = new UploadFlow();
+    const first = plan([
+      { remote: 'a.txt', status: 'new' },
+      { remote: 'b.txt', status: 'new' },
+    ]);
+    const unreachable = { code: 'unreachable', message: 'Could not connect.', retryable: true };
+    let planning: () => Plan = () => first;
+    const sent = answer({
+      plan_upload: () => planning(),
+      start_upload: () => outcome(['b.txt']),
+      accounts_state: () => accounts,
+      list_sources: () => ({ items: [source(1, 'a.txt'), source(2, 'b.txt')] }),
+      interrupted_uploads: () => [],
+    });
+    await flow.review();
+    await flow.upload(first.default_message, 'Ada Lovelace', 'ada@example.com');
+
+    planning = () => {
+      throw unreachable;
+    };
+    sent.length = 0;
+    await flow.retry();
+    expect(sent).toEqual(['plan_upload']);
+    expect(app.problem).toEqual(unreachable);
+  });
+
+  it('goes back to review with a fresh plan when the branch changed since the review', async () => {
+    const flow = new UploadFlow();
+    const reviewed = plan([{ remote: 'a.txt', status: 'new' }]);
+    const fresh = plan([{ remote: 'a.txt', status: 'overwrite' }]);
+    const changed = [
+      {
+        path: 'a.txt',
+        change: 'added' as const,
+        commit: {
+          id: 'feedbeef12345678',
+          message: 'Their a.txt',
+          author: 'Grace',
+          email: 'grace@example.com',
+          timestamp: '',
+          parent_ids: [],
+        },
+      },
+    ];
+    let planned = reviewed;
+    const sent = answer({
+      plan_upload: () => planned,
+      start_upload: () => {
+        planned = fresh;
+        throw {
+          code: 'review_outdated',
+          message: 'Someone changed a.txt on main since you reviewed this upload.',
+          retryable: false,
+          changed,
+        };
+      },
+      accounts_state: () => accounts,
+      list_sources: () => ({ items: [source(1, 'a.txt'), source(2, 'b.txt')] }),
+      interrupted_uploads: () => [],
+    });
+    await flow.review();
+    await flow.upload('Add a.txt', 'Ada Lovelace', 'ada@example.com');
+
+    expect(sent.filter((c) => c === 'plan_upload' || c === 'start_upload')).toEqual([
+      'plan_upload',
+      'start_upload',
+      'plan_upload',
+    ]);
+    expect(flow.step).toBe('review');
+    expect(flow.plan).toBe(fresh);
+    expect(flow.outdated).toEqual(changed);
+    expect(flow.error).toBeNull();
+
+    // Reviewing again (or choosing other files) clears the notice.
+    await flow.review();
+    expect(flow.outdated).toEqual([]);
   });
 
   it('keeps each file’s state from the progress it hears, and a failure’s error', async () => {

@@ -41,6 +41,7 @@ impl OxenClient {
                     is_dir: e.is_dir,
                     size: e.size,
                     hash: if e.is_dir { None } else { e.hash },
+                    latest_commit: e.latest_commit.map(Commit::from),
                 })
             })
             .collect();
@@ -94,6 +95,7 @@ impl OxenClient {
             is_dir: body.entry.is_dir,
             size: body.entry.size,
             hash: body.entry.hash,
+            latest_commit: body.entry.latest_commit.map(Commit::from),
         })
     }
 

@@ -246,6 +246,9 @@ pub(crate) struct DirEntryJson {
     pub size: u64,
     #[serde(default)]
     pub hash: Option<String>,
+    /// The last commit that changed this file or folder, at the listed revision.
+    #[serde(default)]
+    pub latest_commit: Option<CommitJson>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@
 mod collisions;
 mod exclude;
 mod ignore;
+mod recheck;
 mod remote;
 mod walk;
 
@@ -26,6 +27,7 @@ use crate::repo_ref::{RepoRef, check_branch_name};
 use collisions::refuse_collisions;
 use exclude::ExcludeRules;
 use ignore::IgnoreRules;
+pub use recheck::{changed_since_review, review_outdated};
 use remote::{RemoteKind, RemoteTree, hash_many};
 use walk::{Candidate, Walked, io_refusal, refusal, walk_sources};
 
@@ -73,6 +75,11 @@ pub struct PlannedFile {
     pub status: FileStatus,
     /// Known when it had to be computed to compare with the branch; otherwise hashed on upload.
     pub hash: Option<String>,
+    /// The hash of the file the branch had at `remote` when planned (overwritten and unchanged
+    /// files); new files had none. What the upload checks again if the branch moves.
+    #[ts(skip)]
+    #[serde(default)]
+    pub remote_hash: Option<String>,
     /// Modification time seen while planning (ns since the epoch), to notice later edits.
     #[ts(skip)]
     #[serde(default)]
@@ -188,10 +195,11 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
         .map_err(Error::internal)?;
     let candidates = refuse_collisions(found, &mut refused);
 
+    // Listed at the head just read, so that what the plan saw is exactly `base_commit`.
     let remote = match &base_commit {
-        Some(_) => {
-            let tree = RemoteTree::load(client, request, &candidates).await?;
-            Some(tree)
+        Some(base) => {
+            let paths = candidates.iter().map(|c| &c.remote);
+            Some(RemoteTree::load(client, &request.repo, base, paths).await?)
         }
         None => None,
     };
@@ -218,11 +226,14 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
                     "The repository has a file named '{file}' where this upload needs a folder. Rename it or choose another destination."
                 ),
             )),
-            Some(RemoteKind::File { size, hash }) if size == candidate.size => {
-                to_hash.push((files.len(), hash));
-                files.push(planned(candidate, FileStatus::Overwrite));
+            Some(RemoteKind::File { size, hash }) => {
+                if size == candidate.size {
+                    to_hash.push((files.len(), hash.clone()));
+                }
+                let mut file = planned(candidate, FileStatus::Overwrite);
+                file.remote_hash = hash;
+                files.push(file);
             }
-            Some(RemoteKind::File { .. }) => files.push(planned(candidate, FileStatus::Overwrite)),
             None => files.push(planned(candidate, FileStatus::New)),
         }
     }
@@ -292,6 +303,7 @@ fn planned(c: Candidate, status: FileStatus) -> PlannedFile {
         size: c.size,
         status,
         hash: None,
+        remote_hash: None,
         mtime_ns: c.mtime_ns,
     }
 }

@@ -6,13 +6,12 @@ use std::path::PathBuf;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-use super::PlanRequest;
-use super::walk::Candidate;
 use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result};
 use crate::hash::hash_file;
-use crate::model::DirEntry;
+use crate::model::{Commit, DirEntry};
 use crate::remote_path::RemotePath;
+use crate::repo_ref::RepoRef;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum RemoteKind {
@@ -25,8 +24,8 @@ pub(super) enum RemoteKind {
     UnderFile(String),
 }
 
-/// The parts of the branch's tree the plan touches: every folder that holds a planned file,
-/// listed once (pages included).
+/// The parts of the branch's tree the plan touches at one revision: every folder that holds a
+/// planned file, listed once (pages included).
 pub(super) struct RemoteTree {
     /// folder → its entries; a folder absent from the branch is not here.
     dirs: HashMap<String, Vec<DirEntry>>,
@@ -35,15 +34,16 @@ pub(super) struct RemoteTree {
 }
 
 impl RemoteTree {
+    /// Lists what `files` need at `revision` (a branch or a commit).
     pub(super) async fn load(
         client: &OxenClient,
-        request: &PlanRequest,
-        files: &[Candidate],
+        repo: &RepoRef,
+        revision: &str,
+        files: impl Iterator<Item = &RemotePath>,
     ) -> Result<RemoteTree> {
         let mut needed: Vec<String> = files
-            .iter()
             .flat_map(|f| {
-                let parent = f.remote.parent();
+                let parent = f.parent();
                 let mut chain: Vec<String> = parent.ancestors().map(str::to_owned).collect();
                 chain.push(parent.as_str().to_owned());
                 chain
@@ -89,10 +89,7 @@ impl RemoteTree {
             let listed: Vec<(String, Vec<DirEntry>)> = stream::iter(to_list)
                 .map(|d| async move {
                     let path = RemotePath::parse(&d)?;
-                    let entries = match client
-                        .list_dir_all(&request.repo, &request.branch, &path)
-                        .await
-                    {
+                    let entries = match client.list_dir_all(repo, revision, &path).await {
                         Ok(entries) => entries,
                         // The server answers 404 for a tree with nothing in it (a branch whose
                         // only commit is the server's empty "Initialized Repo"): empty, not an error.
@@ -131,6 +128,19 @@ impl RemoteTree {
             return Some(RemoteKind::UnderFile(blocker.to_owned()));
         }
         self.kind_in_parent(path.as_str())
+    }
+
+    /// The last commit that changed `path`: its own, or, when it is not there, that of the
+    /// nearest folder above it that is. `None` for the top level, which no listing describes.
+    pub(super) fn latest_commit(&self, path: &RemotePath) -> Option<Commit> {
+        std::iter::once(path.as_str())
+            .chain(path.ancestors().collect::<Vec<_>>().into_iter().rev())
+            .filter(|p| !p.is_empty())
+            .find_map(|p| {
+                let (parent, name) = p.rsplit_once('/').unwrap_or(("", p));
+                let entry = self.dirs.get(parent)?.iter().find(|e| e.name == name)?;
+                entry.latest_commit.clone()
+            })
     }
 }
 

@@ -336,6 +336,7 @@ fn pf(remote: &str, status: FileStatus) -> PlannedFile {
         size: 1,
         status,
         hash: None,
+        remote_hash: None,
         mtime_ns: None,
     }
 }

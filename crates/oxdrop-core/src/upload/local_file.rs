@@ -224,6 +224,7 @@ mod tests {
             size,
             status: FileStatus::New,
             hash: None,
+            remote_hash: None,
             mtime_ns: None,
         }
     }

@@ -2,8 +2,8 @@
 //! workers, and a ticker publishes a snapshot (with only the files whose state changed) at most
 //! every `interval`.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,7 +51,9 @@ pub struct FileUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ProgressSnapshot {
     pub phase: Phase,
+    /// Files to send that are on the server. Unchanged files are neither done nor in the total.
     pub files_done: u32,
+    /// Files to send (new or overwritten).
     pub files_total: u32,
     pub files_failed: u32,
     pub bytes_done: u64,
@@ -88,8 +90,6 @@ impl ProgressSink for NoProgress {
 pub(crate) struct Tracker {
     files_total: u32,
     bytes_total: u64,
-    files_done: AtomicU32,
-    files_failed: AtomicU32,
     bytes_done: AtomicU64,
     inner: Mutex<Inner>,
 }
@@ -97,6 +97,11 @@ pub(crate) struct Tracker {
 #[derive(Debug)]
 struct Inner {
     phase: Phase,
+    /// Each file's latest state: the done and failed counts follow from it, so a file told
+    /// twice counts once, and an unchanged file never counts as sent.
+    states: HashMap<u32, FileState>,
+    files_done: u32,
+    files_failed: u32,
     changed: BTreeMap<u32, FileUpdate>,
     notice: Option<String>,
     dirty: bool,
@@ -108,11 +113,12 @@ impl Tracker {
         Arc::new(Tracker {
             files_total,
             bytes_total,
-            files_done: AtomicU32::new(0),
-            files_failed: AtomicU32::new(0),
             bytes_done: AtomicU64::new(0),
             inner: Mutex::new(Inner {
                 phase: Phase::Preparing,
+                states: HashMap::new(),
+                files_done: 0,
+                files_failed: 0,
                 changed: BTreeMap::new(),
                 notice: None,
                 dirty: true,
@@ -147,16 +153,12 @@ impl Tracker {
     }
 
     pub(crate) fn file_with(&self, index: u32, state: FileState, message: Option<String>) {
-        match state {
-            FileState::Sent | FileState::Unchanged => {
-                self.files_done.fetch_add(1, Ordering::Relaxed);
-            }
-            FileState::Failed => {
-                self.files_failed.fetch_add(1, Ordering::Relaxed);
-            }
-            _ => {}
-        }
         self.with(|i| {
+            let before = i.states.insert(index, state);
+            let was = |s: FileState| u32::from(before == Some(s));
+            let is = |s: FileState| u32::from(state == s);
+            i.files_done = (i.files_done + is(FileState::Sent)) - was(FileState::Sent);
+            i.files_failed = (i.files_failed + is(FileState::Failed)) - was(FileState::Failed);
             i.changed.insert(
                 index,
                 FileUpdate {
@@ -224,9 +226,9 @@ impl Tracker {
             i.dirty = false;
             Some(ProgressSnapshot {
                 phase: i.phase,
-                files_done: self.files_done.load(Ordering::Relaxed),
+                files_done: i.files_done,
                 files_total: self.files_total,
-                files_failed: self.files_failed.load(Ordering::Relaxed),
+                files_failed: i.files_failed,
                 bytes_done,
                 bytes_total: self.bytes_total,
                 bytes_per_sec,
@@ -296,6 +298,22 @@ mod tests {
         let s = t.snapshot(false).unwrap();
         assert_eq!(s.files_failed, 1);
         assert_eq!(s.files[0].message.as_deref(), Some("gone"));
+    }
+
+    #[test]
+    fn counts_are_files_to_send_only_and_each_file_once() {
+        let t = Tracker::new(2, 200);
+        t.file(5, FileState::Unchanged);
+        t.file(6, FileState::Unchanged);
+        t.file(0, FileState::Sent);
+        t.file(0, FileState::Sent);
+        t.file(1, FileState::Failed);
+        let s = t.snapshot(true).unwrap();
+        assert_eq!((s.files_done, s.files_failed, s.files_total), (1, 1, 2));
+        // A failed file sent after all moves from failed to done.
+        t.file(1, FileState::Sent);
+        let s = t.snapshot(true).unwrap();
+        assert_eq!((s.files_done, s.files_failed), (2, 0));
     }
 
     #[test]

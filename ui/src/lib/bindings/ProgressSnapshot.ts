@@ -2,7 +2,15 @@
 import type { FileUpdate } from "./FileUpdate";
 import type { Phase } from "./Phase";
 
-export type ProgressSnapshot = { phase: Phase, files_done: number, files_total: number, files_failed: number, bytes_done: number, bytes_total: number, 
+export type ProgressSnapshot = { phase: Phase, 
+/**
+ * Files to send that are on the server. Unchanged files are neither done nor in the total.
+ */
+files_done: number, 
+/**
+ * Files to send (new or overwritten).
+ */
+files_total: number, files_failed: number, bytes_done: number, bytes_total: number, 
 /**
  * Recent speed, averaged over the last few seconds.
  */

@@ -8,6 +8,7 @@ mod big;
 mod commit;
 mod single_put;
 mod small;
+mod workspace;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -26,7 +27,6 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::fs::now_unix;
 use crate::model::{Author, Commit};
 use crate::plan::{FileStatus, Plan, PlanRequest};
-use crate::retry::retry;
 use crate::sync::lock;
 
 pub(crate) struct UploadRun<'a> {
@@ -184,8 +184,10 @@ impl<'a> UploadRun<'a> {
         let result = self.execute().await;
         // Only a journaled upload can be resumed; without one, clean up whatever the error.
         let journaled = lock(&self.journal).is_some();
+        // A rejected key too: after signing in again, the same upload continues.
         let resumable = journaled
-            && matches!(&result, Err(e) if e.retryable && e.code != ErrorCode::BranchMoved);
+            && matches!(&result, Err(e) if (e.retryable && e.code != ErrorCode::BranchMoved)
+                || e.code == ErrorCode::KeyRejected);
         if result.is_err() && !resumable {
             self.tracker.phase(Phase::Cancelling);
             self.push_snapshot();
@@ -200,10 +202,17 @@ impl<'a> UploadRun<'a> {
         }
         match result {
             Err(e) if resumable => Err(Error {
-                message: format!(
-                    "{} The upload was interrupted; what was sent is kept, and you can resume it.",
-                    e.message
-                ),
+                message: if e.code == ErrorCode::KeyRejected {
+                    format!(
+                        "{} Then resume the upload: what was sent is kept.",
+                        e.message
+                    )
+                } else {
+                    format!(
+                        "{} The upload was interrupted; what was sent is kept, and you can resume it.",
+                        e.message
+                    )
+                },
                 ..e
             }),
             other => other,
@@ -240,6 +249,7 @@ impl<'a> UploadRun<'a> {
             && self.plan.base_commit.is_none()
             && let Some(files) = self.single_put_candidates()
         {
+            self.check_branch_head().await?;
             return self.single_put(files).await;
         }
         self.open_workspace().await?;
@@ -279,7 +289,10 @@ impl<'a> UploadRun<'a> {
         self.tracker.phase(Phase::Committing);
         self.tracker.notice(None);
         let workspace_id = self.workspace_id.clone().unwrap_or_default();
-        let commit = self.commit(&workspace_id).await?;
+        let commit = match self.commit(&workspace_id).await {
+            Err(e) if e.code == ErrorCode::BranchMoved => Err(self.name_the_conflict(e).await),
+            other => other,
+        }?;
         Ok(self.outcome(commit, failed))
     }
 
@@ -297,39 +310,6 @@ impl<'a> UploadRun<'a> {
             files_unchanged: self.plan.totals.unchanged_files,
             failed,
         }
-    }
-
-    // ----- workspace -----------------------------------------------------------------------------
-
-    async fn open_workspace(&mut self) -> Result<()> {
-        let repo = &self.plan.repo;
-        if let Some(ws) = self.workspace_id.clone() {
-            match self.client.get_workspace(repo, &ws).await? {
-                Some(_) => return Ok(()),
-                None => {
-                    // Gone: committed by the run that was interrupted, or lost. Start afresh.
-                    lock(&self.staged).clear();
-                    self.parts_before.clear();
-                }
-            }
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        let policy = self.client.options().retry;
-        let ws = retry(
-            &policy,
-            &self.stop,
-            |_, e, _| self.retrying(e),
-            |_| self.client.create_workspace(repo, &self.plan.branch, &id),
-        )
-        .await?;
-        self.workspace_id = Some(ws.id.clone());
-        if let Some(j) = lock(&self.journal).as_mut() {
-            j.state.workspace_id = Some(ws.id);
-            j.state.staged.clear();
-            j.state.parts.clear();
-            j.save(true)?;
-        }
-        Ok(())
     }
 
     fn retrying(&self, err: &Error) {
