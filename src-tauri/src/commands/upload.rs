@@ -117,15 +117,17 @@ fn remember_author_and_destination(
     request: &PlanRequest,
     author: &Author,
 ) {
-    let mut settings = state.settings.load();
-    settings.author = Some(author.clone());
-    settings.remember_destination(Destination {
-        account_id: account_id.to_owned(),
-        repo: request.repo.clone(),
-        branch: request.branch.clone(),
-        dest: request.dest.clone(),
+    let saved = state.settings.update(|settings| {
+        settings.author = Some(author.clone());
+        settings.remember_destination(Destination {
+            account_id: account_id.to_owned(),
+            repo: request.repo.clone(),
+            branch: request.branch.clone(),
+            dest: request.dest.clone(),
+        });
+        Ok(())
     });
-    if let Err(e) = state.settings.save(&settings) {
+    if let Err(e) = saved {
         tracing::warn!(error = %e.log_line(), "settings not saved");
     }
 }
