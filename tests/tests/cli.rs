@@ -3,9 +3,11 @@
 // Test code: `&[path.clone()]` reads better, and a panic is how a test fails.
 #![allow(clippy::cloned_ref_to_slice_refs, clippy::unwrap_used)]
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use oxdrop_tests::cli::CliUser;
+use oxdrop_tests::faults::{Fault, FaultProxy, Rule};
 use oxdrop_tests::upload::pairs;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
@@ -253,4 +255,251 @@ fn heavy_killed_mid_upload_then_resumed_makes_one_commit() {
             .stdout
             .contains("No interrupted uploads")
     );
+}
+
+// ----- interrupted uploads: one run each, the ones the user meant, as asked ---------------------
+
+/// A repository with a first commit on a real server, a fault proxy in front of it that the
+/// command line talks to, and one user of the command line.
+struct Scene {
+    server: OxenServer,
+    proxy: FaultProxy,
+    /// The proxy's address: what the command line is given.
+    url: String,
+    repo: String,
+    user: CliUser,
+    tmp: tempfile::TempDir,
+}
+
+impl Scene {
+    async fn new(repo: &str) -> Scene {
+        let server = OxenServer::start();
+        let proxy = FaultProxy::start(server.port(), vec![]).await;
+        let url = proxy.url();
+        let user = user();
+        let repo = format!("team/{repo}");
+        let created = user.run(&["--server", &url, "create-repo", &repo]);
+        assert_eq!(created.code, 0, "{created:?}");
+        let tmp = tempfile::tempdir().unwrap();
+        // A first commit, so that uploads go through a workspace (and can be interrupted).
+        let seed = fixtures::write_file(&tmp.path().join("seed.txt"), 100, 1);
+        let seeded = user.run(&[
+            "--server",
+            &url,
+            "upload",
+            seed.to_str().unwrap(),
+            "--repo",
+            &repo,
+        ]);
+        assert_eq!(seeded.code, 0, "{seeded:?}");
+        Scene {
+            server,
+            proxy,
+            url,
+            repo,
+            user,
+            tmp,
+        }
+    }
+
+    /// `oxdrop --server <proxy> args…`.
+    fn run(&self, args: &[&str]) -> oxdrop_tests::cli::Run {
+        let mut full = vec!["--server", self.url.as_str()];
+        full.extend_from_slice(args);
+        self.user.run(&full)
+    }
+
+    /// Runs `oxdrop --server <proxy> args…` while the server refuses every commit, so the upload
+    /// stops after sending everything, interrupted; returns the interrupted upload's id.
+    fn interrupted(&self, args: &[&str]) -> String {
+        self.proxy.set_rules(vec![Rule::new(
+            "/merge/",
+            1,
+            1,
+            Fault::Respond {
+                status: 503,
+                retry_after: None,
+                body: "",
+            },
+        )]);
+        let mut full = vec!["--server", self.url.as_str()];
+        full.extend_from_slice(args);
+        let run = self
+            .user
+            .run_with(self.user.command(&full).env("OXDROP_RETRY_SECS", "1"), "");
+        self.proxy.set_rules(vec![]);
+        assert_eq!(run.code, 6, "{run:?}");
+        assert!(run.stderr.contains("you can resume it"), "{run:?}");
+        let ids = self.listed();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        ids[0].clone()
+    }
+
+    /// The ids `oxdrop uploads --json` lists.
+    fn listed(&self) -> Vec<String> {
+        let run = self.user.run(&["--json", "uploads"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let list: Vec<serde_json::Value> = serde_json::from_str(run.stdout.trim()).unwrap();
+        list.iter()
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Commits on main with this message.
+    fn commits_with(&self, message: &str, expect: &[(String, PathBuf)]) -> Vec<oxenpy::LogEntry> {
+        let report = oxenpy::assert_uploaded(&self.server.url(), &self.repo, "main", expect);
+        report
+            .log
+            .into_iter()
+            .filter(|c| c.message == message)
+            .collect()
+    }
+
+    fn journal_dir(&self) -> PathBuf {
+        self.user.data_dir().join("uploads")
+    }
+}
+
+/// Holds back the next commit's answer, so a resumed upload stays running for a while.
+fn slow_commit(scene: &Scene, secs: u64) {
+    scene.proxy.set_rules(vec![Rule::new(
+        "/merge/",
+        1,
+        0,
+        Fault::Stall(Duration::from_secs(secs)),
+    )]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_resume_of_a_running_upload_refuses_and_the_first_commits_once() {
+    let scene = Scene::new("one-run").await;
+    let root = scene.tmp.path().join("drop");
+    let rel = fixtures::small_tree(&root, 20, 100, 2_000, 11);
+    let id = scene.interrupted(&[
+        "upload",
+        root.to_str().unwrap(),
+        "--repo",
+        &scene.repo,
+        "-m",
+        "only once",
+    ]);
+
+    slow_commit(&scene, 8);
+    let first = {
+        let mut cmd = scene.user.command(&["--server", &scene.url, "resume", &id]);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let second = scene.run(&["resume", &id]);
+    assert_ne!(second.code, 0, "{second:?}");
+    assert!(
+        second.stderr.contains(
+            "This upload is running in another window or command. Wait for it to finish."
+        ),
+        "{second:?}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    assert_eq!(
+        scene
+            .commits_with("only once", &pairs("drop", &root, &rel))
+            .len(),
+        1,
+        "exactly one commit"
+    );
+    assert!(scene.listed().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_upload_is_not_listed_and_cannot_be_discarded() {
+    let scene = Scene::new("no-discard").await;
+    let root = scene.tmp.path().join("drop");
+    let rel = fixtures::small_tree(&root, 20, 100, 2_000, 12);
+    let id = scene.interrupted(&[
+        "upload",
+        root.to_str().unwrap(),
+        "--repo",
+        &scene.repo,
+        "-m",
+        "kept running",
+    ]);
+    let journal_files = || {
+        let mut names: Vec<String> = std::fs::read_dir(scene.journal_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = journal_files();
+
+    slow_commit(&scene, 8);
+    let running = scene
+        .user
+        .command(&["--server", &scene.url, "resume", &id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(scene.listed().is_empty(), "a running upload is not listed");
+    let discard = scene.run(&["discard", &id]);
+    assert_ne!(discard.code, 0, "{discard:?}");
+    assert!(
+        discard
+            .stderr
+            .contains("This upload is running in another window or command."),
+        "{discard:?}"
+    );
+    assert_eq!(journal_files(), before, "nothing deleted");
+    let running = running.wait_with_output().unwrap();
+    assert_eq!(running.status.code(), Some(0), "{running:?}");
+    assert_eq!(
+        scene
+            .commits_with("kept running", &pairs("drop", &root, &rel))
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_and_discard_take_only_upload_ids() {
+    let scene = Scene::new("ids").await;
+    let root = scene.tmp.path().join("drop");
+    fixtures::small_tree(&root, 5, 100, 2_000, 14);
+    let id = scene.interrupted(&[
+        "upload",
+        root.to_str().unwrap(),
+        "--repo",
+        &scene.repo,
+        "-m",
+        "decoy",
+    ]);
+    // A journal's plan outside the journal folder, where `../../decoy` leads: nothing may read
+    // it (its files would be uploaded) or delete it.
+    let journal = scene.journal_dir();
+    let decoy = scene.user.home.path().join("decoy.plan.json");
+    std::fs::copy(journal.join(format!("{id}.plan.json")), &decoy).unwrap();
+    for entry in std::fs::read_dir(&journal).unwrap().flatten() {
+        std::fs::remove_file(entry.path()).unwrap();
+    }
+    assert!(journal.join("../../decoy.plan.json").exists());
+
+    for command in ["resume", "discard"] {
+        for bad in ["../../decoy", "not-a-uuid", ""] {
+            let run = scene.run(&[command, bad]);
+            assert_eq!(run.code, 2, "{command} {bad:?}: {run:?}");
+            assert!(
+                run.stderr.contains("not an upload id"),
+                "{command} {bad:?}: {run:?}"
+            );
+        }
+    }
+    assert!(decoy.exists(), "nothing deleted");
+    assert!(scene.commits_with("decoy", &[]).is_empty(), "nothing read");
 }

@@ -1,6 +1,6 @@
 //! Small file-system helpers shared by the settings, the upload journal, the plan and the engine.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -43,7 +43,8 @@ fn sync_dir(_dir: &Path) -> std::io::Result<()> {
 }
 
 /// An OS lock on a file (`flock` on Unix), held while this value lives. The kernel frees it when
-/// the process ends, however it ends, so a crash never leaves a stale lock.
+/// the process ends, however it ends, so a crash never leaves a stale lock. Another holder in
+/// this same process (another open of the file) counts as another holder.
 #[derive(Debug)]
 pub(crate) struct FileLock {
     _file: File,
@@ -64,6 +65,22 @@ impl FileLock {
         let file = Self::open(path)?;
         file.lock()?;
         Ok(FileLock { _file: file })
+    }
+
+    /// Takes the lock if nobody holds it; `None` when someone does. A shared lock only keeps
+    /// exclusive holders out.
+    pub(crate) fn try_acquire(path: &Path, shared: bool) -> std::io::Result<Option<FileLock>> {
+        let file = Self::open(path)?;
+        let taken = if shared {
+            file.try_lock_shared()
+        } else {
+            file.try_lock()
+        };
+        match taken {
+            Ok(()) => Ok(Some(FileLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(e),
+        }
     }
 }
 
@@ -105,5 +122,20 @@ mod tests {
         assert!(bytes.iter().all(|b| *b == bytes[0]), "one whole write");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
         assert_eq!(left.len(), 1, "no temporary file left: {left:?}");
+    }
+
+    #[test]
+    fn a_held_lock_is_refused_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let held = FileLock::try_acquire(&path, false).unwrap().unwrap();
+        assert!(FileLock::try_acquire(&path, false).unwrap().is_none());
+        assert!(FileLock::try_acquire(&path, true).unwrap().is_none());
+        drop(held);
+        let shared = FileLock::try_acquire(&path, true).unwrap().unwrap();
+        assert!(FileLock::try_acquire(&path, true).unwrap().is_some());
+        assert!(FileLock::try_acquire(&path, false).unwrap().is_none());
+        drop(shared);
+        assert!(FileLock::acquire(&path).is_ok());
     }
 }

@@ -198,13 +198,14 @@ pub async fn resume_upload(
     args: UploadId,
     progress: Channel<ProgressSnapshot>,
 ) -> Result<UploadOutcome, Error> {
+    let id = upload::UploadId::parse(&args.id)?;
     let session = state.session()?;
     let slot = state.claim_upload_slot()?;
     let cancel = slot.cancel_token();
     let (client, dir) = (session.client, state.journal_dir.clone());
     let result = run_contained(async move {
         let sink = channel_sink(progress);
-        upload::resume(&client, &dir, &args.id, Tuning::default(), sink, cancel).await
+        upload::resume(&client, &dir, &id, Tuning::default(), sink, cancel).await
     })
     .await;
     drop(slot);
@@ -220,10 +221,11 @@ pub async fn discard_upload(
     state: State<'_, AppState>,
     args: UploadId,
 ) -> Result<Vec<ResumableUpload>, Error> {
+    let id = upload::UploadId::parse(&args.id)?;
     match state.session() {
         // Removes what it had sent to the server too (when it is that account's server).
-        Ok(session) => upload::discard(&session.client, &state.journal_dir, &args.id).await?,
-        Err(_) => upload::forget(&state.journal_dir, &args.id),
+        Ok(session) => upload::discard(&session.client, &state.journal_dir, &id).await?,
+        Err(_) => upload::forget(&state.journal_dir, &id)?,
     }
     Ok(upload::list_resumable(&state.journal_dir))
 }

@@ -1,11 +1,11 @@
-//! `upload`, `resume` and `uploads`: sending files as one commit, and picking up an interrupted
-//! upload where it stopped.
+//! `upload`, `resume`, `discard` and `uploads`: sending files as one commit, and picking up (or
+//! dropping) an interrupted upload where it stopped.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use oxdrop_core::plan::{PlanRequest, make_plan};
-use oxdrop_core::upload::{self, Tuning, UploadOptions};
+use oxdrop_core::upload::{self, Tuning, UploadId, UploadOptions};
 use oxdrop_core::{Error, ErrorCode, OxenClient, RemotePath, RepoRef, app_dirs};
 use tokio_util::sync::CancellationToken;
 
@@ -37,10 +37,10 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
     if !fresh
         && !dry_run
         && let Some(dir) = &journal_dir
-        && let Some(id) = connect::matching_interrupted(dir, &client, &request)
+        && let Some(found) = connect::matching_interrupted(dir, &client, &request)
     {
         eprintln!("Resuming an interrupted upload of the same files (use --fresh to start over).");
-        return resume_upload(&client, dir, &id, json).await;
+        return resume_upload(&client, dir, &found.id, json).await;
     }
     let plan = make_plan(&client, &request).await?;
     progress::print_plan(&plan, json);
@@ -82,6 +82,7 @@ pub async fn cmd_resume(
     id: Option<String>,
     json: bool,
 ) -> Result<Exit, Error> {
+    let id = id.as_deref().map(UploadId::parse).transpose()?;
     let client = connect::client(server)?;
     let dir = app_dirs::journal_dir()?;
     let id = match id {
@@ -89,7 +90,7 @@ pub async fn cmd_resume(
         None => upload::list_resumable(&dir)
             .into_iter()
             .find(|u| &u.server == client.server())
-            .map(|u| u.id)
+            .and_then(|u| UploadId::parse(&u.id).ok())
             .ok_or_else(|| {
                 Error::new(
                     ErrorCode::NothingToUpload,
@@ -98,6 +99,19 @@ pub async fn cmd_resume(
             })?,
     };
     resume_upload(&client, &dir, &id, json).await
+}
+
+/// Forgets an interrupted upload; what it sent is removed from the server when that server is
+/// the one signed in to (else it is only forgotten here).
+pub async fn cmd_discard(server: Option<&str>, id: &str) -> Result<Exit, Error> {
+    let id = UploadId::parse(id)?;
+    let dir = app_dirs::journal_dir()?;
+    match connect::client(server) {
+        Ok(client) => upload::discard(&client, &dir, &id).await?,
+        Err(_) => upload::forget(&dir, &id)?,
+    }
+    println!("Discarded the interrupted upload {id}.");
+    Ok(Exit::Ok)
 }
 
 pub fn cmd_uploads(json: bool) -> Result<Exit, Error> {
@@ -121,7 +135,7 @@ pub fn cmd_uploads(json: bool) -> Result<Exit, Error> {
 async fn resume_upload(
     client: &OxenClient,
     dir: &Path,
-    id: &str,
+    id: &UploadId,
     json: bool,
 ) -> Result<Exit, Error> {
     let cancel = ctrl_c_cancels();

@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{Journal, PartsState, PlanFile};
+use super::journal::{Journal, PartsState, PlanFile, UploadId};
 use super::progress::{FileState, Phase, ProgressSink, Tracker, spawn_ticker};
 use super::{FailedFile, Tuning, UploadOptions, UploadOutcome, nothing_sent};
 use crate::client::OxenClient;
@@ -80,9 +80,10 @@ impl<'a> UploadRun<'a> {
             "" => plan.default_message.clone(),
             m => m.to_owned(),
         };
+        let id = UploadId::new();
         let plan_file = PlanFile {
             format: 1,
-            id: uuid::Uuid::new_v4().to_string(),
+            id: id.to_string(),
             server: client.server().clone(),
             request: request.clone(),
             plan: plan.clone(),
@@ -91,7 +92,7 @@ impl<'a> UploadRun<'a> {
             started_unix: now_unix(),
         };
         let journal = match &options.journal_dir {
-            Some(dir) => Some(Journal::create(dir, &plan_file)?),
+            Some(dir) => Some(Journal::create(dir, id, &plan_file)?),
             None => None,
         };
         let tuning = options.tuning.clone();
@@ -103,7 +104,7 @@ impl<'a> UploadRun<'a> {
     pub(crate) async fn resume(
         client: &'a OxenClient,
         dir: &Path,
-        id: &str,
+        id: &UploadId,
         tuning: Tuning,
         sink: Arc<dyn ProgressSink>,
         cancel: CancellationToken,
