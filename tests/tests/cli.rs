@@ -503,3 +503,40 @@ async fn resume_and_discard_take_only_upload_ids() {
     assert!(decoy.exists(), "nothing deleted");
     assert!(scene.commits_with("decoy", &[]).is_empty(), "nothing read");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_as_another_user_is_refused_naming_the_account() {
+    let scene = Scene::new("accounts").await;
+    let ada = scene.user.login(&scene.url, "ada", "");
+    assert_eq!(ada.code, 0, "{ada:?}");
+    let root = scene.tmp.path().join("drop");
+    fixtures::small_tree(&root, 5, 100, 2_000, 13);
+    let id = scene.interrupted(&[
+        "upload",
+        root.to_str().unwrap(),
+        "--repo",
+        &scene.repo,
+        "-m",
+        "as ada",
+    ]);
+    let bob = scene.user.login(&scene.url, "bob", "");
+    assert_eq!(bob.code, 0, "{bob:?}");
+
+    let as_bob = scene.user.run(&["resume", &id]);
+    assert_ne!(as_bob.code, 0, "{as_bob:?}");
+    assert!(
+        as_bob.stderr.contains("started as ada") && as_bob.stderr.contains("switch to"),
+        "{as_bob:?}"
+    );
+    assert_eq!(scene.listed(), [id.clone()], "kept for ada");
+    assert!(
+        scene.commits_with("as ada", &[]).is_empty(),
+        "nothing committed"
+    );
+
+    let ada_again = scene.user.login(&scene.url, "ada", "");
+    assert_eq!(ada_again.code, 0, "{ada_again:?}");
+    let as_ada = scene.user.run(&["resume", &id]);
+    assert_eq!(as_ada.code, 0, "{as_ada:?}");
+    assert_eq!(scene.commits_with("as ada", &[]).len(), 1);
+}

@@ -45,7 +45,8 @@ pub fn client(server: Option<&str>) -> Result<OxenClient, Error> {
     if key.is_some() {
         url.check_secure(account.as_ref().is_some_and(|a| a.insecure_ok))?;
     }
-    OxenClient::new(url, key)
+    let user = account.as_ref().map_or("", |a| a.user.as_str());
+    Ok(OxenClient::new(url, key)?.for_user(user))
 }
 
 /// Reads the key: all of standard input when piped, a hidden prompt on a terminal. Never from

@@ -209,10 +209,12 @@ pub async fn resume_upload(
     })
     .await;
     drop(slot);
-    notify_if_unfocused(&app, &result);
     if let Ok(o) = &result {
         tracing::info!(commit = %o.commit.id, "resumed upload committed");
+        // "Open in browser" opens this commit, not the one before.
+        state.record_outcome(o);
     }
+    notify_if_unfocused(&app, &result);
     result
 }
 

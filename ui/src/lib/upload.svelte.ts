@@ -23,6 +23,8 @@ export class UploadFlow {
   #outcome = $state.raw<UploadOutcome | null>(null);
   #error = $state.raw<CoreError | null>(null);
   #interrupted = $state.raw<ResumableUpload[]>([]);
+  /** The journaled id of the running (or last) upload: what "Resume now" continues. */
+  #uploadId = $state<string | null>(null);
 
   /** A plan describes one selection and destination; any change sends the user back to choose. */
   get #stale() {
@@ -70,9 +72,10 @@ export class UploadFlow {
     return this.#interrupted;
   }
 
-  /** The journaled upload a failed one can continue, if there is one. */
+  /** The failed upload itself, when it was kept and can continue: never another one. */
   get resumable(): ResumableUpload | null {
-    return this.#error ? (this.#interrupted[0] ?? null) : null;
+    if (!this.#error || !this.#uploadId) return null;
+    return this.#interrupted.find((u) => u.id === this.#uploadId) ?? null;
   }
 
   async review() {
@@ -99,7 +102,7 @@ export class UploadFlow {
 
   resume(u: ResumableUpload) {
     this.#plan = null;
-    return this.#run((p) => callWithProgress('resume_upload', { id: u.id }, p));
+    return this.#run((p) => callWithProgress('resume_upload', { id: u.id }, p), u.id);
   }
 
   async retry() {
@@ -127,6 +130,7 @@ export class UploadFlow {
     this.#snapshot = null;
     this.#outcome = null;
     this.#error = null;
+    this.#uploadId = null;
   }
 
   async discard(id: string) {
@@ -140,6 +144,7 @@ export class UploadFlow {
 
   #track(s: ProgressSnapshot) {
     this.#snapshot = s;
+    if (s.upload_id) this.#uploadId = s.upload_id;
     if (s.files.length) {
       const next = this.#states.slice();
       for (const f of s.files) next[f.index] = f.state;
@@ -147,11 +152,16 @@ export class UploadFlow {
     }
   }
 
-  async #run(start: (onProgress: (s: ProgressSnapshot) => void) => Promise<UploadOutcome>) {
+  async #run(
+    start: (onProgress: (s: ProgressSnapshot) => void) => Promise<UploadOutcome>,
+    uploadId: string | null = null,
+  ) {
     this.#step = 'upload';
     this.#snapshot = null;
     this.#outcome = null;
     this.#error = null;
+    // A new upload learns its id from its first progress; a resumed one knows it already.
+    this.#uploadId = uploadId;
     this.#states = this.#plan ? this.#plan.files.map(() => 'waiting' as FileState) : [];
     try {
       this.#outcome = await start((s) => this.#track(s));

@@ -309,7 +309,7 @@ pub fn client_for(keychain: &Keychain, account: &Account) -> Result<OxenClient> 
     } else {
         None
     };
-    OxenClient::new(account.server.clone(), key)
+    Ok(OxenClient::new(account.server.clone(), key)?.for_user(&account.user))
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
-//! Interrupted uploads from the caller's side: what they planned, and discarding one.
+//! Interrupted uploads from the caller's side: whose they are (the account check before a
+//! resume), what they planned, and discarding one.
 
 use std::path::Path;
 use std::time::Duration;
 
-use super::journal::{self, Journal, UploadId};
+use super::journal::{self, Journal, PlanFile, UploadId};
 use crate::client::OxenClient;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::Author;
 use crate::plan::{Plan, PlanRequest};
 use crate::server_url::ServerUrl;
@@ -32,6 +33,40 @@ pub fn interrupted(journal_dir: &Path, id: &UploadId) -> Result<Interrupted> {
         message: plan_file.message,
         author: plan_file.author,
     })
+}
+
+/// A resume continues on the server, and as the user, the upload was started with: never
+/// silently as someone else.
+pub(crate) fn check_account(client: &OxenClient, plan_file: &PlanFile) -> Result<()> {
+    if client.server() != &plan_file.server {
+        return Err(Error::new(
+            ErrorCode::ResumeMismatch,
+            format!(
+                "This upload was started on {}; sign in to that server to resume it.",
+                plan_file.server
+            ),
+        ));
+    }
+    // Journals written before the user was recorded: the server is all there is to check.
+    let Some(user) = &plan_file.user else {
+        return Ok(());
+    };
+    if user != client.user() {
+        let who = |u: &str| match u {
+            "" => "without a user name".to_owned(),
+            u => format!("as {u}"),
+        };
+        return Err(Error::new(
+            ErrorCode::ResumeMismatch,
+            format!(
+                "This upload was started {} on {}, not {}; switch to that account to resume it, or discard it.",
+                who(user),
+                plan_file.server,
+                who(client.user())
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Forgets an interrupted upload, removing what it had sent to the server (its workspace). A

@@ -64,6 +64,10 @@ pub(crate) struct PlanFile {
     pub format: u32,
     pub id: String,
     pub server: ServerUrl,
+    /// The account's user name on `server` ("" when it has none); `None` in journals written
+    /// before it was recorded. A resume continues only as the same user.
+    #[serde(default)]
+    pub user: Option<String>,
     pub request: PlanRequest,
     pub plan: Plan,
     pub message: String,

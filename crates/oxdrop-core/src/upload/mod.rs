@@ -20,6 +20,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+pub(crate) use interrupted::check_account;
 pub use interrupted::{Interrupted, discard, forget, interrupted};
 pub use journal::{ResumableUpload, UploadId, list_resumable};
 pub use progress::{FileState, FileUpdate, NoProgress, Phase, ProgressSink, ProgressSnapshot};
@@ -120,7 +121,7 @@ pub async fn upload(
 }
 
 /// Continues an interrupted upload from its journal. The key and server come from `client`,
-/// which must be for the server the upload was started on. Refused with
+/// which must be for the server and user the upload was started with. Refused with
 /// [`ErrorCode::UploadRunning`] while another run (window or command) has it.
 pub async fn resume(
     client: &OxenClient,

@@ -50,6 +50,8 @@ pub struct FileUpdate {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ProgressSnapshot {
+    /// The id to resume this upload by, should it be interrupted; `None` when it cannot be.
+    pub upload_id: Option<String>,
     pub phase: Phase,
     pub files_done: u32,
     pub files_total: u32,
@@ -96,6 +98,7 @@ pub(crate) struct Tracker {
 
 #[derive(Debug)]
 struct Inner {
+    upload_id: Option<String>,
     phase: Phase,
     changed: BTreeMap<u32, FileUpdate>,
     notice: Option<String>,
@@ -112,6 +115,7 @@ impl Tracker {
             files_failed: AtomicU32::new(0),
             bytes_done: AtomicU64::new(0),
             inner: Mutex::new(Inner {
+                upload_id: None,
                 phase: Phase::Preparing,
                 changed: BTreeMap::new(),
                 notice: None,
@@ -124,6 +128,14 @@ impl Tracker {
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         let mut inner = lock(&self.inner);
         f(&mut inner)
+    }
+
+    /// Every snapshot names the journaled upload, so the caller knows which one to resume.
+    pub(crate) fn upload_id(&self, id: String) {
+        self.with(|i| {
+            i.upload_id = Some(id);
+            i.dirty = true;
+        });
     }
 
     pub(crate) fn phase(&self, phase: Phase) {
@@ -223,6 +235,7 @@ impl Tracker {
                 .then(|| left.div_ceil(bytes_per_sec));
             i.dirty = false;
             Some(ProgressSnapshot {
+                upload_id: i.upload_id.clone(),
                 phase: i.phase,
                 files_done: self.files_done.load(Ordering::Relaxed),
                 files_total: self.files_total,

@@ -2,7 +2,11 @@
 import type { FileUpdate } from "./FileUpdate";
 import type { Phase } from "./Phase";
 
-export type ProgressSnapshot = { phase: Phase, files_done: number, files_total: number, files_failed: number, bytes_done: number, bytes_total: number, 
+export type ProgressSnapshot = { 
+/**
+ * The id to resume this upload by, should it be interrupted; `None` when it cannot be.
+ */
+upload_id: string | null, phase: Phase, files_done: number, files_total: number, files_failed: number, bytes_done: number, bytes_total: number, 
 /**
  * Recent speed, averaged over the last few seconds.
  */

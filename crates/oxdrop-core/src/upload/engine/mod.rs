@@ -85,6 +85,7 @@ impl<'a> UploadRun<'a> {
             format: 1,
             id: id.to_string(),
             server: client.server().clone(),
+            user: Some(client.user().to_owned()),
             request: request.clone(),
             plan: plan.clone(),
             message,
@@ -110,15 +111,7 @@ impl<'a> UploadRun<'a> {
         cancel: CancellationToken,
     ) -> Result<UploadRun<'a>> {
         let (plan_file, journal) = Journal::open(dir, id)?;
-        if client.server() != &plan_file.server {
-            return Err(Error::new(
-                ErrorCode::ResumeMismatch,
-                format!(
-                    "This upload was started on {}; sign in to that server to resume it.",
-                    plan_file.server
-                ),
-            ));
-        }
+        super::check_account(client, &plan_file)?;
         Ok(UploadRun::new(
             client,
             plan_file,
@@ -154,6 +147,9 @@ impl<'a> UploadRun<'a> {
             .to_send()
             .fold((0u32, 0u64), |(n, b), (_, f)| (n + 1, b + f.size));
         let tracker = Tracker::new(count, bytes);
+        if let Some(j) = &journal {
+            tracker.upload_id(j.id.to_string());
+        }
         let ticker = spawn_ticker(tracker.clone(), sink.clone(), tuning.progress_interval);
         let limiter = Semaphore::new(tuning.parallel_requests.max(1));
         UploadRun {

@@ -10,6 +10,7 @@ fn plan_file(id: &UploadId) -> PlanFile {
         format: FORMAT,
         id: id.to_string(),
         server: ServerUrl::parse("http://127.0.0.1:1").unwrap(),
+        user: Some("ada".into()),
         request: PlanRequest {
             repo: repo.clone(),
             branch: "main".into(),
@@ -51,6 +52,7 @@ fn round_trips_and_lists() {
     drop(j);
     let (pf, j2) = Journal::open(dir.path(), &id).unwrap();
     assert_eq!(pf.id, id.to_string());
+    assert_eq!(pf.user.as_deref(), Some("ada"));
     assert_eq!(j2.state.workspace_id.as_deref(), Some("ws"));
     assert!(j2.state.staged.contains(&3));
     drop(j2);
