@@ -540,3 +540,81 @@ async fn resume_as_another_user_is_refused_naming_the_account() {
     assert_eq!(as_ada.code, 0, "{as_ada:?}");
     assert_eq!(scene.commits_with("as ada", &[]).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_resume_takes_the_new_message_and_author() {
+    let scene = Scene::new("as-asked").await;
+    let root = scene.tmp.path().join("drop");
+    let rel = fixtures::small_tree(&root, 10, 100, 2_000, 15);
+    let dir = root.to_str().unwrap();
+    scene.interrupted(&["upload", dir, "--repo", &scene.repo, "-m", "old message"]);
+
+    let again = scene.run(&[
+        "upload",
+        dir,
+        "--repo",
+        &scene.repo,
+        "-m",
+        "new message",
+        "--author",
+        "New Person <new@example.com>",
+    ]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again.stderr.contains("Resuming an interrupted upload"),
+        "{again:?}"
+    );
+    let ours = scene.commits_with("new message", &pairs("drop", &root, &rel));
+    assert_eq!(ours.len(), 1, "the message asked for now");
+    assert_eq!(
+        (ours[0].author.as_str(), ours[0].email.as_str()),
+        ("New Person", "new@example.com")
+    );
+    assert!(scene.commits_with("old message", &[]).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_resume_refuses_when_the_files_changed_and_says_what_to_run() {
+    let scene = Scene::new("changed").await;
+    let root = scene.tmp.path().join("drop");
+    let mut rel = fixtures::small_tree(&root, 10, 100, 2_000, 16);
+    let dir = root.to_str().unwrap();
+    let args = [
+        "upload",
+        dir,
+        "--repo",
+        scene.repo.as_str(),
+        "-m",
+        "all of it",
+    ];
+    let id = scene.interrupted(&args);
+    fixtures::write_file(&root.join("added later.txt"), 500, 17);
+    rel.push("added later.txt".into());
+
+    let refused = scene.run(&args);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    for says in [
+        "added later.txt",
+        &format!("oxdrop resume {id}"),
+        &format!("oxdrop discard {id}"),
+        "--fresh",
+    ] {
+        assert!(refused.stderr.contains(says), "{says}: {refused:?}");
+    }
+    assert_eq!(scene.listed(), [id.clone()], "nothing changed");
+
+    // What it says to run works.
+    let discarded = scene.run(&["discard", &id]);
+    assert_eq!(discarded.code, 0, "{discarded:?}");
+    let mut fresh = args.to_vec();
+    fresh.push("--fresh");
+    let up = scene.run(&fresh);
+    assert_eq!(up.code, 0, "{up:?}");
+    assert_eq!(
+        scene
+            .commits_with("all of it", &pairs("drop", &root, &rel))
+            .len(),
+        1
+    );
+    assert!(scene.listed().is_empty());
+}

@@ -198,6 +198,13 @@ impl Journal {
         Ok((plan_file, journal))
     }
 
+    /// Rewrites the plan file (a new message or author, before anything is committed).
+    pub(crate) fn rewrite_plan(&self, plan_file: &PlanFile) -> Result<()> {
+        let bytes = serde_json::to_vec(plan_file).map_err(Error::internal)?;
+        write_atomic(&self.id.file(&self.dir, "plan.json"), &bytes)
+            .map_err(|e| unwritable(&self.dir, &e))
+    }
+
     /// Saves the state; unless `force`, at most every half second (progress is re-derivable, so
     /// losing the last half second only costs re-sending a few files).
     pub(crate) fn save(&mut self, force: bool) -> Result<()> {

@@ -21,7 +21,9 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 pub(crate) use interrupted::check_account;
-pub use interrupted::{Interrupted, discard, forget, interrupted};
+pub use interrupted::{
+    Interrupted, LocalChange, amend, discard, forget, interrupted, local_changes,
+};
 pub use journal::{ResumableUpload, UploadId, list_resumable};
 pub use progress::{FileState, FileUpdate, NoProgress, Phase, ProgressSink, ProgressSnapshot};
 
