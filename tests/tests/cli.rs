@@ -335,6 +335,38 @@ impl Scene {
         ids[0].clone()
     }
 
+    /// `count` small files in `drop/`, uploaded as `message` and interrupted before the commit:
+    /// the folder, the files (relative to it) and the upload's id.
+    fn interrupted_drop(
+        &self,
+        count: usize,
+        seed: u64,
+        message: &str,
+    ) -> (PathBuf, Vec<PathBuf>, String) {
+        let root = self.tmp.path().join("drop");
+        let rel = fixtures::small_tree(&root, count, 100, 2_000, seed);
+        let dir = root.to_str().unwrap();
+        let id = self.interrupted(&["upload", dir, "--repo", &self.repo, "-m", message]);
+        (root, rel, id)
+    }
+
+    /// Starts `oxdrop resume <id>` with the commit's answer held back for `secs`, so that it
+    /// keeps running for that long.
+    fn resume_slowly(&self, id: &str, secs: u64) -> std::process::Child {
+        self.proxy.set_rules(vec![Rule::new(
+            "/merge/",
+            1,
+            0,
+            Fault::Stall(Duration::from_secs(secs)),
+        )]);
+        self.user
+            .command(&["--server", &self.url, "resume", id])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// The ids `oxdrop uploads --json` lists.
     fn listed(&self) -> Vec<String> {
         let run = self.user.run(&["--json", "uploads"]);
@@ -360,38 +392,11 @@ impl Scene {
     }
 }
 
-/// Holds back the next commit's answer, so a resumed upload stays running for a while.
-fn slow_commit(scene: &Scene, secs: u64) {
-    scene.proxy.set_rules(vec![Rule::new(
-        "/merge/",
-        1,
-        0,
-        Fault::Stall(Duration::from_secs(secs)),
-    )]);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_resume_of_a_running_upload_refuses_and_the_first_commits_once() {
     let scene = Scene::new("one-run").await;
-    let root = scene.tmp.path().join("drop");
-    let rel = fixtures::small_tree(&root, 20, 100, 2_000, 11);
-    let id = scene.interrupted(&[
-        "upload",
-        root.to_str().unwrap(),
-        "--repo",
-        &scene.repo,
-        "-m",
-        "only once",
-    ]);
-
-    slow_commit(&scene, 8);
-    let first = {
-        let mut cmd = scene.user.command(&["--server", &scene.url, "resume", &id]);
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let (root, rel, id) = scene.interrupted_drop(20, 11, "only once");
+    let first = scene.resume_slowly(&id, 8);
     std::thread::sleep(Duration::from_secs(1));
     let second = scene.run(&["resume", &id]);
     assert_ne!(second.code, 0, "{second:?}");
@@ -416,16 +421,7 @@ async fn a_second_resume_of_a_running_upload_refuses_and_the_first_commits_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_upload_is_not_listed_and_cannot_be_discarded() {
     let scene = Scene::new("no-discard").await;
-    let root = scene.tmp.path().join("drop");
-    let rel = fixtures::small_tree(&root, 20, 100, 2_000, 12);
-    let id = scene.interrupted(&[
-        "upload",
-        root.to_str().unwrap(),
-        "--repo",
-        &scene.repo,
-        "-m",
-        "kept running",
-    ]);
+    let (root, rel, id) = scene.interrupted_drop(20, 12, "kept running");
     let journal_files = || {
         let mut names: Vec<String> = std::fs::read_dir(scene.journal_dir())
             .unwrap()
@@ -438,14 +434,7 @@ async fn a_running_upload_is_not_listed_and_cannot_be_discarded() {
     };
     let before = journal_files();
 
-    slow_commit(&scene, 8);
-    let running = scene
-        .user
-        .command(&["--server", &scene.url, "resume", &id])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let running = scene.resume_slowly(&id, 8);
     std::thread::sleep(Duration::from_secs(1));
     assert!(scene.listed().is_empty(), "a running upload is not listed");
     let discard = scene.run(&["discard", &id]);
@@ -470,16 +459,7 @@ async fn a_running_upload_is_not_listed_and_cannot_be_discarded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_and_discard_take_only_upload_ids() {
     let scene = Scene::new("ids").await;
-    let root = scene.tmp.path().join("drop");
-    fixtures::small_tree(&root, 5, 100, 2_000, 14);
-    let id = scene.interrupted(&[
-        "upload",
-        root.to_str().unwrap(),
-        "--repo",
-        &scene.repo,
-        "-m",
-        "decoy",
-    ]);
+    let (_, _, id) = scene.interrupted_drop(5, 14, "decoy");
     // A journal's plan outside the journal folder, where `../../decoy` leads: nothing may read
     // it (its files would be uploaded) or delete it.
     let journal = scene.journal_dir();
@@ -509,16 +489,7 @@ async fn resume_as_another_user_is_refused_naming_the_account() {
     let scene = Scene::new("accounts").await;
     let ada = scene.user.login(&scene.url, "ada", "");
     assert_eq!(ada.code, 0, "{ada:?}");
-    let root = scene.tmp.path().join("drop");
-    fixtures::small_tree(&root, 5, 100, 2_000, 13);
-    let id = scene.interrupted(&[
-        "upload",
-        root.to_str().unwrap(),
-        "--repo",
-        &scene.repo,
-        "-m",
-        "as ada",
-    ]);
+    let (_, _, id) = scene.interrupted_drop(5, 13, "as ada");
     let bob = scene.user.login(&scene.url, "bob", "");
     assert_eq!(bob.code, 0, "{bob:?}");
 
@@ -544,10 +515,8 @@ async fn resume_as_another_user_is_refused_naming_the_account() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_resume_takes_the_new_message_and_author() {
     let scene = Scene::new("as-asked").await;
-    let root = scene.tmp.path().join("drop");
-    let rel = fixtures::small_tree(&root, 10, 100, 2_000, 15);
+    let (root, rel, _) = scene.interrupted_drop(10, 15, "old message");
     let dir = root.to_str().unwrap();
-    scene.interrupted(&["upload", dir, "--repo", &scene.repo, "-m", "old message"]);
 
     let again = scene.run(&[
         "upload",

@@ -10,30 +10,18 @@ use oxdrop_tests::upload::pairs;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
 use crate::steps::{
-    KEY, LONG, add_file_with_dialog, create_repo, drop_on_window, keychain_lookup, repo_selected,
-    review, review_and_upload, set_author, sign_in, start_big_upload, use_sandbox, wait_connected,
+    BrowserRecorder, KEY, LONG, add_file_with_dialog, create_repo, drop_on_window, keychain_lookup,
+    repo_selected, review, review_and_upload, set_author, sign_in, start_big_upload, use_sandbox,
+    wait_connected,
 };
 
 #[tokio::test]
 async fn sign_in_create_repo_drag_pick_upload_and_branch() {
     let server = OxenServer::start();
     let proxy = AuthProxy::start(server.port(), KEY);
-    // "Open in browser" goes through xdg-open, which honours $BROWSER: record what it opens.
-    let browser_dir = tempfile::tempdir().unwrap();
-    let opened = browser_dir.path().join("opened.txt");
-    let browser = browser_dir.path().join("browser.sh");
-    std::fs::write(
-        &browser,
-        format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &browser,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let browser = BrowserRecorder::new();
     let app = Desktop::launch(Launch {
-        env: vec![("BROWSER".into(), browser.to_string_lossy().into_owned())],
+        env: vec![browser.env()],
         ..Launch::default()
     })
     .await;
@@ -110,13 +98,8 @@ async fn sign_in_create_repo_drag_pick_upload_and_branch() {
     );
 
     app.click("[data-testid=open-commit]").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !opened.exists() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let url = std::fs::read_to_string(&opened).unwrap_or_default();
     assert_eq!(
-        url.trim(),
+        browser.opened().await,
         format!("{}/ada/photos/commit/{}", proxy.url(), report.log[0].id)
     );
 
@@ -301,26 +284,11 @@ async fn cancel_then_a_failed_file_and_retry_failed() {
 async fn resume_now_continues_the_upload_that_failed_and_opens_its_commit() {
     let server = OxenServer::start();
     let proxy = FaultProxy::start(server.port(), vec![]).await;
-    let browser_dir = tempfile::tempdir().unwrap();
-    let opened = browser_dir.path().join("opened.txt");
-    let browser = browser_dir.path().join("browser.sh");
-    std::fs::write(
-        &browser,
-        format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &browser,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let browser = BrowserRecorder::new();
     let tmp = tempfile::tempdir().unwrap();
     let app = Desktop::launch(Launch {
         sandbox: Some(proxy.url()),
-        env: vec![
-            ("OXDROP_RETRY_SECS".into(), "1".into()),
-            ("BROWSER".into(), browser.to_string_lossy().into_owned()),
-        ],
+        env: vec![("OXDROP_RETRY_SECS".into(), "1".into()), browser.env()],
         ..Launch::default()
     })
     .await;
@@ -404,13 +372,8 @@ async fn resume_now_continues_the_upload_that_failed_and_opens_its_commit() {
     );
 
     app.click("[data-testid=open-commit]").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !opened.exists() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let url = std::fs::read_to_string(&opened).unwrap_or_default();
     assert_eq!(
-        url.trim(),
+        browser.opened().await,
         format!(
             "{}/sandbox/pick-one/commit/{}",
             proxy.url(),

@@ -197,16 +197,11 @@ describe('UploadFlow', () => {
     const flow = new UploadFlow();
     const failedId = '6f1c7a52-3d8e-4a8b-9c61-2f3e4d5a6b7c';
     const otherId = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-    const other = interrupted(otherId, 'elsewhere');
-    const failed = interrupted(failedId, 'photos');
-    answer({
-      plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]),
-      accounts_state: () => accounts,
-      list_sources: () => ({ items: [source(1, 'a.txt')] }),
-      // Newest first: the other upload was started later.
-      interrupted_uploads: () => [other, failed],
-    });
-    await flow.review();
+    // Newest first: the other upload was started later.
+    await reviewWithInterrupted(flow, [
+      interrupted(otherId, 'elsewhere'),
+      interrupted(failedId, 'photos'),
+    ]);
     vi.mocked(callWithProgress).mockImplementation(async (command, _args, onProgress) => {
       if (command === 'start_upload') {
         onProgress(snapshot(failedId));
@@ -239,13 +234,9 @@ describe('UploadFlow', () => {
 
   it('offers no resume when the failed upload was not kept', async () => {
     const flow = new UploadFlow();
-    answer({
-      plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]),
-      accounts_state: () => accounts,
-      list_sources: () => ({ items: [source(1, 'a.txt')] }),
-      interrupted_uploads: () => [interrupted('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', 'elsewhere')],
-    });
-    await flow.review();
+    await reviewWithInterrupted(flow, [
+      interrupted('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', 'elsewhere'),
+    ]);
     vi.mocked(callWithProgress).mockImplementation(async () => {
       throw {
         code: 'key_rejected',
@@ -258,6 +249,20 @@ describe('UploadFlow', () => {
     expect(flow.resumable).toBeNull();
   });
 });
+
+/** Reviews one new file, with `listed` as the interrupted uploads Rust reports. */
+async function reviewWithInterrupted(
+  flow: InstanceType<typeof UploadFlow>,
+  listed: ResumableUpload[],
+) {
+  answer({
+    plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]),
+    accounts_state: () => accounts,
+    list_sources: () => ({ items: [source(1, 'a.txt')] }),
+    interrupted_uploads: () => listed,
+  });
+  await flow.review();
+}
 
 function interrupted(id: string, repo: string): ResumableUpload {
   return {
