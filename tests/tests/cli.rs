@@ -3,9 +3,12 @@
 // Test code: `&[path.clone()]` reads better, and a panic is how a test fails.
 #![allow(clippy::cloned_ref_to_slice_refs, clippy::unwrap_used)]
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use oxdrop_core::client::TIME_SCALE_VAR;
 use oxdrop_tests::cli::CliUser;
+use oxdrop_tests::faults::{Fault, FaultProxy, Rule};
 use oxdrop_tests::upload::pairs;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
@@ -253,6 +256,344 @@ fn heavy_killed_mid_upload_then_resumed_makes_one_commit() {
             .stdout
             .contains("No interrupted uploads")
     );
+}
+
+// ----- interrupted uploads: one run each, the ones the user meant, as asked ---------------------
+
+/// The shipped waits at 1/20: a refused commit is retried for 6 s, then the upload stops as
+/// interrupted (a batch of small files on loopback still has seconds to be answered).
+const INTERRUPT_SCALE: &str = "0.05";
+
+/// A repository with a first commit on a real server, a fault proxy in front of it that the
+/// command line talks to, and one user of the command line.
+struct Scene {
+    server: OxenServer,
+    proxy: FaultProxy,
+    /// The proxy's address: what the command line is given.
+    url: String,
+    repo: String,
+    user: CliUser,
+    tmp: tempfile::TempDir,
+}
+
+impl Scene {
+    async fn new(repo: &str) -> Scene {
+        let server = OxenServer::start();
+        let proxy = FaultProxy::start(server.port(), vec![]).await;
+        let url = proxy.url();
+        let user = user();
+        let repo = format!("team/{repo}");
+        let created = user.run(&["--server", &url, "create-repo", &repo]);
+        assert_eq!(created.code, 0, "{created:?}");
+        let tmp = tempfile::tempdir().unwrap();
+        // A first commit, so that uploads go through a workspace (and can be interrupted).
+        let seed = fixtures::write_file(&tmp.path().join("seed.txt"), 100, 1);
+        let seeded = user.run(&[
+            "--server",
+            &url,
+            "upload",
+            seed.to_str().unwrap(),
+            "--repo",
+            &repo,
+        ]);
+        assert_eq!(seeded.code, 0, "{seeded:?}");
+        Scene {
+            server,
+            proxy,
+            url,
+            repo,
+            user,
+            tmp,
+        }
+    }
+
+    /// `oxdrop --server <proxy> args…`.
+    fn run(&self, args: &[&str]) -> oxdrop_tests::cli::Run {
+        let mut full = vec!["--server", self.url.as_str()];
+        full.extend_from_slice(args);
+        self.user.run(&full)
+    }
+
+    /// Runs `oxdrop --server <proxy> args…` while the server refuses every commit, so the upload
+    /// stops after sending everything, interrupted; returns the interrupted upload's id.
+    fn interrupted(&self, args: &[&str]) -> String {
+        self.proxy.set_rules(vec![Rule::new(
+            "/merge/",
+            1,
+            1,
+            Fault::Respond {
+                status: 503,
+                retry_after: None,
+                body: "",
+            },
+        )]);
+        let mut full = vec!["--server", self.url.as_str()];
+        full.extend_from_slice(args);
+        let run = self.user.run_with(
+            self.user
+                .command(&full)
+                .env(TIME_SCALE_VAR, INTERRUPT_SCALE),
+            "",
+        );
+        self.proxy.set_rules(vec![]);
+        assert_eq!(run.code, 6, "{run:?}");
+        assert!(run.stderr.contains("you can resume it"), "{run:?}");
+        let ids = self.listed();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        ids[0].clone()
+    }
+
+    /// `count` small files in `drop/`, uploaded as `message` and interrupted before the commit:
+    /// the folder, the files (relative to it) and the upload's id.
+    fn interrupted_drop(
+        &self,
+        count: usize,
+        seed: u64,
+        message: &str,
+    ) -> (PathBuf, Vec<PathBuf>, String) {
+        let root = self.tmp.path().join("drop");
+        let rel = fixtures::small_tree(&root, count, 100, 2_000, seed);
+        let dir = root.to_str().unwrap();
+        let id = self.interrupted(&["upload", dir, "--repo", &self.repo, "-m", message]);
+        (root, rel, id)
+    }
+
+    /// Starts `oxdrop resume <id>` with the commit's answer held back for `secs`, so that it
+    /// keeps running for that long.
+    fn resume_slowly(&self, id: &str, secs: u64) -> std::process::Child {
+        self.proxy.set_rules(vec![Rule::new(
+            "/merge/",
+            1,
+            0,
+            Fault::Stall(Duration::from_secs(secs)),
+        )]);
+        self.user
+            .command(&["--server", &self.url, "resume", id])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The ids `oxdrop uploads --json` lists.
+    fn listed(&self) -> Vec<String> {
+        let run = self.user.run(&["--json", "uploads"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let list: Vec<serde_json::Value> = serde_json::from_str(run.stdout.trim()).unwrap();
+        list.iter()
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Commits on main with this message.
+    fn commits_with(&self, message: &str, expect: &[(String, PathBuf)]) -> Vec<oxenpy::LogEntry> {
+        let report = oxenpy::assert_uploaded(&self.server.url(), &self.repo, "main", expect);
+        report
+            .log
+            .into_iter()
+            .filter(|c| c.message == message)
+            .collect()
+    }
+
+    fn journal_dir(&self) -> PathBuf {
+        self.user.data_dir().join("uploads")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_resume_of_a_running_upload_refuses_and_the_first_commits_once() {
+    let scene = Scene::new("one-run").await;
+    let (root, rel, id) = scene.interrupted_drop(20, 11, "only once");
+    let first = scene.resume_slowly(&id, 8);
+    std::thread::sleep(Duration::from_secs(1));
+    let second = scene.run(&["resume", &id]);
+    assert_ne!(second.code, 0, "{second:?}");
+    assert!(
+        second.stderr.contains(
+            "This upload is running in another window or command. Wait for it to finish."
+        ),
+        "{second:?}"
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    assert_eq!(
+        scene
+            .commits_with("only once", &pairs("drop", &root, &rel))
+            .len(),
+        1,
+        "exactly one commit"
+    );
+    assert!(scene.listed().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_upload_is_not_listed_and_cannot_be_discarded() {
+    let scene = Scene::new("no-discard").await;
+    let (root, rel, id) = scene.interrupted_drop(20, 12, "kept running");
+    let journal_files = || {
+        let mut names: Vec<String> = std::fs::read_dir(scene.journal_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = journal_files();
+
+    let running = scene.resume_slowly(&id, 8);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(scene.listed().is_empty(), "a running upload is not listed");
+    let discard = scene.run(&["discard", &id]);
+    assert_ne!(discard.code, 0, "{discard:?}");
+    assert!(
+        discard
+            .stderr
+            .contains("This upload is running in another window or command."),
+        "{discard:?}"
+    );
+    assert_eq!(journal_files(), before, "nothing deleted");
+    let running = running.wait_with_output().unwrap();
+    assert_eq!(running.status.code(), Some(0), "{running:?}");
+    assert_eq!(
+        scene
+            .commits_with("kept running", &pairs("drop", &root, &rel))
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_and_discard_take_only_upload_ids() {
+    let scene = Scene::new("ids").await;
+    let (_, _, id) = scene.interrupted_drop(5, 14, "decoy");
+    // A journal's plan outside the journal folder, where `../../decoy` leads: nothing may read
+    // it (its files would be uploaded) or delete it.
+    let journal = scene.journal_dir();
+    let decoy = scene.user.home.path().join("decoy.plan.json");
+    std::fs::copy(journal.join(format!("{id}.plan.json")), &decoy).unwrap();
+    for entry in std::fs::read_dir(&journal).unwrap().flatten() {
+        std::fs::remove_file(entry.path()).unwrap();
+    }
+    assert!(journal.join("../../decoy.plan.json").exists());
+
+    for command in ["resume", "discard"] {
+        for bad in ["../../decoy", "not-a-uuid", ""] {
+            let run = scene.run(&[command, bad]);
+            assert_eq!(run.code, 2, "{command} {bad:?}: {run:?}");
+            assert!(
+                run.stderr.contains("not an upload id"),
+                "{command} {bad:?}: {run:?}"
+            );
+        }
+    }
+    assert!(decoy.exists(), "nothing deleted");
+    assert!(scene.commits_with("decoy", &[]).is_empty(), "nothing read");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_as_another_user_is_refused_naming_the_account() {
+    let scene = Scene::new("accounts").await;
+    let ada = scene.user.login(&scene.url, "ada", "");
+    assert_eq!(ada.code, 0, "{ada:?}");
+    let (_, _, id) = scene.interrupted_drop(5, 13, "as ada");
+    let bob = scene.user.login(&scene.url, "bob", "");
+    assert_eq!(bob.code, 0, "{bob:?}");
+
+    let as_bob = scene.user.run(&["resume", &id]);
+    assert_ne!(as_bob.code, 0, "{as_bob:?}");
+    assert!(
+        as_bob.stderr.contains("started as ada") && as_bob.stderr.contains("switch to"),
+        "{as_bob:?}"
+    );
+    assert_eq!(scene.listed(), [id.clone()], "kept for ada");
+    assert!(
+        scene.commits_with("as ada", &[]).is_empty(),
+        "nothing committed"
+    );
+
+    let ada_again = scene.user.login(&scene.url, "ada", "");
+    assert_eq!(ada_again.code, 0, "{ada_again:?}");
+    let as_ada = scene.user.run(&["resume", &id]);
+    assert_eq!(as_ada.code, 0, "{as_ada:?}");
+    assert_eq!(scene.commits_with("as ada", &[]).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_resume_takes_the_new_message_and_author() {
+    let scene = Scene::new("as-asked").await;
+    let (root, rel, _) = scene.interrupted_drop(10, 15, "old message");
+    let dir = root.to_str().unwrap();
+
+    let again = scene.run(&[
+        "upload",
+        dir,
+        "--repo",
+        &scene.repo,
+        "-m",
+        "new message",
+        "--author",
+        "New Person <new@example.com>",
+    ]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        again.stderr.contains("Resuming an interrupted upload"),
+        "{again:?}"
+    );
+    let ours = scene.commits_with("new message", &pairs("drop", &root, &rel));
+    assert_eq!(ours.len(), 1, "the message asked for now");
+    assert_eq!(
+        (ours[0].author.as_str(), ours[0].email.as_str()),
+        ("New Person", "new@example.com")
+    );
+    assert!(scene.commits_with("old message", &[]).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_resume_refuses_when_the_files_changed_and_says_what_to_run() {
+    let scene = Scene::new("changed").await;
+    let root = scene.tmp.path().join("drop");
+    let mut rel = fixtures::small_tree(&root, 10, 100, 2_000, 16);
+    let dir = root.to_str().unwrap();
+    let args = [
+        "upload",
+        dir,
+        "--repo",
+        scene.repo.as_str(),
+        "-m",
+        "all of it",
+    ];
+    let id = scene.interrupted(&args);
+    fixtures::write_file(&root.join("added later.txt"), 500, 17);
+    rel.push("added later.txt".into());
+
+    let refused = scene.run(&args);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    for says in [
+        "added later.txt",
+        &format!("oxdrop resume {id}"),
+        &format!("oxdrop discard {id}"),
+        "--fresh",
+    ] {
+        assert!(refused.stderr.contains(says), "{says}: {refused:?}");
+    }
+    assert_eq!(scene.listed(), [id.clone()], "nothing changed");
+
+    // What it says to run works.
+    let discarded = scene.run(&["discard", &id]);
+    assert_eq!(discarded.code, 0, "{discarded:?}");
+    let mut fresh = args.to_vec();
+    fresh.push("--fresh");
+    let up = scene.run(&fresh);
+    assert_eq!(up.code, 0, "{up:?}");
+    assert_eq!(
+        scene
+            .commits_with("all of it", &pairs("drop", &root, &rel))
+            .len(),
+        1
+    );
+    assert!(scene.listed().is_empty());
 }
 
 #[test]

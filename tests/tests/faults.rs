@@ -392,7 +392,7 @@ async fn a_part_frozen_on_every_attempt_is_a_clear_interruption_and_resume_finis
     let outcome = upload::resume(
         &client,
         journal.path(),
-        &resumable[0].id,
+        &upload::UploadId::parse(&resumable[0].id).unwrap(),
         Tuning::default(),
         Arc::new(NoProgress),
         CancellationToken::new(),

@@ -647,3 +647,67 @@ async fn progress_counts_only_the_files_it_sends() {
         (10, 5)
     );
 }
+
+#[tokio::test]
+async fn names_a_repository_path_cannot_hold_are_refused_in_the_plan() {
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("names").await;
+    // A file named like a Windows drive, and one with a backslash (a folder separator to Oxen on
+    // Windows) in its name: neither may reach a plan, whose journal could not be read back.
+    let drive = fixtures::write_file(&tmp.path().join("C:"), 10, 1);
+    let dir = tmp.path().join("drop");
+    fixtures::write_file(&dir.join("back\\slash.txt"), 10, 2);
+    fixtures::write_file(&dir.join("D:"), 10, 3);
+    let fine = fixtures::write_file(&dir.join("fine.txt"), 10, 4);
+    let req = request(&repo, "main", "", &[drive, dir.clone()]);
+    let plan = make_plan(&client, &req).await.unwrap();
+    let files: Vec<&str> = plan.files.iter().map(|f| f.remote.as_str()).collect();
+    assert_eq!(files, ["drop/D:", "drop/fine.txt"], "{:?}", plan.refused);
+    let mut refused: Vec<(&str, &str)> = plan
+        .refused
+        .iter()
+        .map(|r| (r.local.rsplit('/').next().unwrap(), r.message.as_str()))
+        .collect();
+    refused.sort();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused[0].0 == "C:" && refused[0].1.contains("drive"),
+        "{refused:?}"
+    );
+    assert!(
+        refused[1].0 == "back\\slash.txt" && refused[1].1.contains("backslash"),
+        "{refused:?}"
+    );
+    assert!(
+        plan.refused
+            .iter()
+            .all(|r| r.reason == oxdrop_core::plan::RefusalReason::NameNotAllowed)
+    );
+    // What is planned can be journaled and read back.
+    let text = serde_json::to_string(&plan).unwrap();
+    serde_json::from_str::<oxdrop_core::plan::Plan>(&text).unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let mut options = options("names");
+    options.journal_dir = Some(journal.path().to_path_buf());
+    let outcome = upload::upload(
+        &client,
+        &req,
+        &plan,
+        &options,
+        Arc::new(upload::NoProgress),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.files_sent, 2);
+    oxenpy::assert_uploaded(
+        &server.url(),
+        &repo.to_string(),
+        "main",
+        &[("drop/fine.txt".into(), fine)],
+    );
+}

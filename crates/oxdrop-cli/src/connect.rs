@@ -7,7 +7,7 @@ use std::path::Path;
 use oxdrop_core::accounts::{self, Keychain, SecretText, SettingsStore, SignIn};
 use oxdrop_core::model::Author;
 use oxdrop_core::plan::PlanRequest;
-use oxdrop_core::upload::list_resumable;
+use oxdrop_core::upload::{self, Interrupted, UploadId, list_resumable};
 use oxdrop_core::{ApiKey, Error, ErrorCode, OxenClient, ServerUrl};
 
 pub fn store() -> Result<SettingsStore, Error> {
@@ -45,7 +45,8 @@ pub fn client(server: Option<&str>) -> Result<OxenClient, Error> {
     if key.is_some() {
         url.check_secure(account.as_ref().is_some_and(|a| a.insecure_ok))?;
     }
-    OxenClient::new(url, key)
+    let user = account.as_ref().map_or("", |a| a.user.as_str());
+    Ok(OxenClient::new(url, key)?.for_user(user))
 }
 
 /// Reads the key: all of standard input when piped, a hidden prompt on a terminal. Never from
@@ -137,20 +138,21 @@ pub fn parse_author(text: &str) -> Option<Author> {
     })
 }
 
-/// An interrupted upload of exactly these sources to the same place, if any.
+/// An interrupted upload of exactly these sources to the same place, if any (one that is
+/// running right now, in the app or another command, is not).
 pub fn matching_interrupted(
     dir: &Path,
     client: &OxenClient,
     request: &PlanRequest,
-) -> Option<String> {
+) -> Option<Interrupted> {
+    let wanted = serde_json::to_value(request).ok()?;
     list_resumable(dir).into_iter().find_map(|u| {
         if &u.server != client.server() || u.repo != request.repo || u.branch != request.branch {
             return None;
         }
-        let text = std::fs::read_to_string(dir.join(format!("{}.plan.json", u.id))).ok()?;
-        let stored: serde_json::Value = serde_json::from_str(&text).ok()?;
-        let same = stored["request"] == serde_json::to_value(request).ok()?;
-        same.then_some(u.id)
+        let found = upload::interrupted(dir, &UploadId::parse(&u.id).ok()?).ok()?;
+        let same = serde_json::to_value(&found.request).ok()? == wanted;
+        same.then_some(found)
     })
 }
 

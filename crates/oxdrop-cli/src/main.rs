@@ -40,6 +40,8 @@ enum Command {
     Upload(UploadArgs),
     /// Resume an interrupted upload (the newest one, or the given id).
     Resume { id: Option<String> },
+    /// Forget an interrupted upload, removing what it had sent from the server.
+    Discard { id: String },
     /// List interrupted uploads that can be resumed.
     Uploads,
     /// Create a repository.
@@ -158,6 +160,7 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Upload(args) => upload::cmd_upload(server, args, json).await,
         Command::Resume { id } => upload::cmd_resume(server, id, json).await,
+        Command::Discard { id } => upload::cmd_discard(server, &id).await,
         Command::Uploads => upload::cmd_uploads(json),
         Command::Login { user, insecure } => {
             accounts::cmd_login(server, user, insecure, json).await

@@ -50,6 +50,8 @@ pub enum ErrorCode {
     FileUnreadable,
     Cancelled,
     ResumeMismatch,
+    /// The interrupted upload is being run right now, by another window or command.
+    UploadRunning,
     /// The server forgot a big file's part upload; the engine begins that file again.
     UploadExpired,
     /// What reached the server does not match the file's hash; the engine reports the file as

@@ -27,16 +27,14 @@ impl RemotePath {
     }
 
     /// Parses a path typed by a user or sent by a caller. `.` segments and repeated or trailing
-    /// slashes are dropped; `..`, absolute paths and `.oxen` are refused with the reason.
+    /// slashes are dropped; `..`, absolute paths, backslashes and `.oxen` are refused with the
+    /// reason.
     pub fn parse(raw: &str) -> Result<Self> {
-        let absolute = || {
-            invalid_path(format!(
+        if raw.starts_with('/') || raw.starts_with('\\') {
+            return Err(invalid_path(format!(
                 "'{raw}' is an absolute path. Give a folder inside the repository, such as \
                  'images/2024', or leave it empty for the top level."
-            ))
-        };
-        if raw.starts_with('/') || raw.starts_with('\\') || has_drive_prefix(raw) {
-            return Err(absolute());
+            )));
         }
         let mut parts: Vec<&str> = Vec::new();
         for segment in raw.split('/') {
@@ -47,18 +45,25 @@ impl RemotePath {
                         "'{raw}' points outside the repository: it has a '..' part."
                     )));
                 }
-                _ => {
-                    check_segment(segment).map_err(|why| {
-                        invalid_path(format!("'{raw}' cannot be used in a repository: {why}."))
-                    })?;
-                    parts.push(segment);
-                }
+                _ => parts.push(segment),
             }
         }
-        let path = parts.join("/");
-        // `./\\x` or `./C:` only look absolute once the `.` is gone: check the result too.
-        if path.starts_with('\\') || has_drive_prefix(&path) {
-            return Err(absolute());
+        RemotePath::checked(parts.join("/"), raw)
+    }
+
+    /// The one check every path passes, however it was made (parsed, joined or read back from
+    /// a journal): what the server could misread or refuse never becomes a `RemotePath`.
+    fn checked(path: String, shown: &str) -> Result<Self> {
+        if let Some(drive) = drive_prefix(&path) {
+            return Err(invalid_path(format!(
+                "'{shown}' cannot be used in a repository: it starts with '{drive}', which \
+                 Windows reads as a drive. Rename it, or put it inside a folder."
+            )));
+        }
+        for segment in path.split('/') {
+            check_segment(segment).map_err(|why| {
+                invalid_path(format!("'{shown}' cannot be used in a repository: {why}."))
+            })?;
         }
         Ok(RemotePath(path))
     }
@@ -71,21 +76,19 @@ impl RemotePath {
         self.0.is_empty()
     }
 
-    /// Appends one file or folder name, checked like any segment.
+    /// Appends one file or folder name; the result is checked like any path.
     pub fn join(&self, name: &str) -> Result<Self> {
         if name.is_empty() || name == "." || name == ".." || name.contains('/') {
             return Err(invalid_path(format!(
                 "'{name}' cannot be used as a file name in a repository."
             )));
         }
-        check_segment(name).map_err(|why| {
-            invalid_path(format!("'{name}' cannot be used in a repository: {why}."))
-        })?;
-        Ok(if self.0.is_empty() {
-            RemotePath(name.to_owned())
+        let path = if self.0.is_empty() {
+            name.to_owned()
         } else {
-            RemotePath(format!("{}/{}", self.0, name))
-        })
+            format!("{}/{}", self.0, name)
+        };
+        RemotePath::checked(path, name)
     }
 
     /// The folder holding this path (root for a top-level entry).
@@ -110,12 +113,14 @@ impl RemotePath {
     }
 }
 
-fn has_drive_prefix(raw: &str) -> bool {
-    let bytes = raw.as_bytes();
-    bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
+/// `C:` at the start of a path: a drive to Windows, so never a path inside a repository.
+fn drive_prefix(path: &str) -> Option<&str> {
+    let bytes = path.as_bytes();
+    (bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':').then(|| &path[..2])
 }
 
-/// One path component: not `.oxen` in any of the forms the server refuses, no control characters.
+/// One path component: not `.oxen` in any of the forms the server refuses, no control characters,
+/// no backslash (Oxen turns it into a folder separator).
 fn check_segment(segment: &str) -> std::result::Result<(), String> {
     let lower = segment.to_ascii_lowercase();
     let oxen_like = lower == ".oxen"
@@ -124,6 +129,12 @@ fn check_segment(segment: &str) -> std::result::Result<(), String> {
         || (lower.starts_with("oxen~") && lower[5..].chars().all(|c| c.is_ascii_digit()));
     if oxen_like {
         return Err("'.oxen' is Oxen's own folder".into());
+    }
+    if segment.contains('\\') {
+        return Err(
+            "it contains a backslash ('\\'), which Oxen reads as a folder separator; rename it"
+                .into(),
+        );
     }
     if let Some(c) = segment.chars().find(|c| c.is_control()) {
         return Err(format!(
@@ -195,6 +206,9 @@ mod tests {
             // Found by the property test: absolute only once `./` is dropped.
             "./\\",
             ".//C:",
+            // Oxen reads a backslash as a folder separator.
+            "a\\b",
+            "a/b\\",
         ] {
             let err = RemotePath::parse(bad).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidPath, "{bad:?}");
@@ -217,5 +231,35 @@ mod tests {
         assert!(p.join("..").is_err());
         assert!(p.join("a/b").is_err());
         assert!(p.join(".oxen").is_err());
+    }
+
+    #[test]
+    fn joined_names_pass_the_same_check_as_parsed_paths() {
+        let root = RemotePath::root();
+        let folder = RemotePath::parse("photos").unwrap();
+        for (parent, name) in [
+            (&root, "C:"),
+            (&root, "c:notes.txt"),
+            (&root, "\\server"),
+            (&folder, "back\\slash.txt"),
+            (&folder, ".oxen"),
+        ] {
+            let err = parent.join(name).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidPath, "{name:?}");
+            assert!(err.message.contains(name), "{name:?}: {}", err.message);
+        }
+        assert!(
+            root.join("C:")
+                .unwrap_err()
+                .message
+                .contains("Windows reads as a drive")
+        );
+        // Inside a folder, a colon is just a character.
+        let inner = folder.join("C:").unwrap();
+        assert_eq!(RemotePath::parse(inner.as_str()).unwrap(), inner);
+        // Whatever join makes reads back, as a journal reads it.
+        let json = serde_json::to_string(&inner).unwrap();
+        assert_eq!(serde_json::from_str::<RemotePath>(&json).unwrap(), inner);
+        assert!(serde_json::from_str::<RemotePath>("\"C:\"").is_err());
     }
 }

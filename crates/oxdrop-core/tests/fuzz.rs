@@ -70,6 +70,21 @@ proptest! {
         }
     }
 
+    /// However a path is made, it is the same check: a joined path parses back to itself, so a
+    /// journal holding it can always be read again.
+    #[test]
+    fn joined_paths_parse_back_to_themselves(
+        parent in "[a-zA-Z0-9./\\\\ _~:\u{e9}-]{0,20}",
+        name in "[a-zA-Z0-9.\\\\ _~:\u{e9}-]{1,12}",
+    ) {
+        let parent = RemotePath::parse(&parent).unwrap_or_default();
+        if let Ok(joined) = parent.join(&name) {
+            prop_assert_eq!(RemotePath::parse(joined.as_str()).ok(), Some(joined.clone()));
+            let json = serde_json::to_string(&joined).unwrap();
+            prop_assert_eq!(serde_json::from_str::<RemotePath>(&json).ok(), Some(joined.clone()));
+        }
+    }
+
     #[test]
     fn any_text_as_a_path_or_name_is_handled(raw in any::<String>()) {
         let _ = RemotePath::parse(&raw);

@@ -85,11 +85,12 @@ pub async fn switch_account(
 #[tauri::command]
 pub async fn set_author(state: State<'_, AppState>, args: Author) -> Result<AccountsView, Error> {
     args.check()?;
-    let mut settings = state.settings.load();
-    settings.author = Some(Author {
-        name: args.name.trim().to_owned(),
-        email: args.email.trim().to_owned(),
-    });
-    state.settings.save(&settings)?;
+    state.settings.update(|settings| {
+        settings.author = Some(Author {
+            name: args.name.trim().to_owned(),
+            email: args.email.trim().to_owned(),
+        });
+        Ok(())
+    })?;
     Ok(view(&state))
 }

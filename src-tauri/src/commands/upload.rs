@@ -124,15 +124,17 @@ fn remember_author_and_destination(
     request: &PlanRequest,
     author: &Author,
 ) {
-    let mut settings = state.settings.load();
-    settings.author = Some(author.clone());
-    settings.remember_destination(Destination {
-        account_id: account_id.to_owned(),
-        repo: request.repo.clone(),
-        branch: request.branch.clone(),
-        dest: request.dest.clone(),
+    let saved = state.settings.update(|settings| {
+        settings.author = Some(author.clone());
+        settings.remember_destination(Destination {
+            account_id: account_id.to_owned(),
+            repo: request.repo.clone(),
+            branch: request.branch.clone(),
+            dest: request.dest.clone(),
+        });
+        Ok(())
     });
-    if let Err(e) = state.settings.save(&settings) {
+    if let Err(e) = saved {
         tracing::warn!(error = %e.log_line(), "settings not saved");
     }
 }
@@ -203,20 +205,23 @@ pub async fn resume_upload(
     args: UploadId,
     progress: Channel<ProgressSnapshot>,
 ) -> Result<UploadOutcome, Error> {
+    let id = upload::UploadId::parse(&args.id)?;
     let session = state.session()?;
     let slot = state.claim_upload_slot()?;
     let cancel = slot.cancel_token();
     let (client, dir) = (session.client, state.journal_dir.clone());
     let result = run_contained(async move {
         let sink = channel_sink(progress);
-        upload::resume(&client, &dir, &args.id, Tuning::default(), sink, cancel).await
+        upload::resume(&client, &dir, &id, Tuning::default(), sink, cancel).await
     })
     .await;
     drop(slot);
-    notify_if_unfocused(&app, &result);
     if let Ok(o) = &result {
         tracing::info!(commit = %o.commit.id, "resumed upload committed");
+        // "Open in browser" opens this commit, not the one before.
+        state.record_outcome(o);
     }
+    notify_if_unfocused(&app, &result);
     result
 }
 
@@ -225,10 +230,11 @@ pub async fn discard_upload(
     state: State<'_, AppState>,
     args: UploadId,
 ) -> Result<Vec<ResumableUpload>, Error> {
+    let id = upload::UploadId::parse(&args.id)?;
     match state.session() {
         // Removes what it had sent to the server too (when it is that account's server).
-        Ok(session) => upload::discard(&session.client, &state.journal_dir, &args.id).await?,
-        Err(_) => upload::forget(&state.journal_dir, &args.id),
+        Ok(session) => upload::discard(&session.client, &state.journal_dir, &id).await?,
+        Err(_) => upload::forget(&state.journal_dir, &id)?,
     }
     Ok(upload::list_resumable(&state.journal_dir))
 }

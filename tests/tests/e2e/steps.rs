@@ -159,3 +159,48 @@ pub async fn unlabeled_controls(app: &Desktop) -> Vec<String> {
         return bad;"#;
     serde_json::from_value(app.client.execute(js, vec![]).await.unwrap()).unwrap()
 }
+
+/// "Open in browser" goes through xdg-open, which honours $BROWSER: a browser that only writes
+/// down what it is asked to open. Launch the app with `BROWSER` set to `script`.
+pub struct BrowserRecorder {
+    _dir: tempfile::TempDir,
+    pub script: PathBuf,
+    opened: PathBuf,
+}
+
+impl BrowserRecorder {
+    pub fn new() -> BrowserRecorder {
+        let dir = tempfile::tempdir().unwrap();
+        let opened = dir.path().join("opened.txt");
+        let script = dir.path().join("browser.sh");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\necho \"$1\" >> {}\n", opened.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        BrowserRecorder {
+            _dir: dir,
+            script,
+            opened,
+        }
+    }
+
+    /// `BROWSER=<script>`, for `Launch::env`.
+    pub fn env(&self) -> (String, String) {
+        ("BROWSER".into(), self.script.to_string_lossy().into_owned())
+    }
+
+    /// What the browser was asked to open (waiting up to 20 s for it).
+    pub async fn opened(&self) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !self.opened.exists() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        std::fs::read_to_string(&self.opened)
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+}

@@ -4,15 +4,16 @@
 use std::time::Duration;
 
 use oxdrop_tests::desktop::{Desktop, Launch};
+use oxdrop_tests::faults::{Fault, FaultProxy, Rule};
 use oxdrop_tests::nginx::AuthProxy;
 use oxdrop_tests::oxenpy::Change;
 use oxdrop_tests::upload::pairs;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
 use crate::steps::{
-    KEY, LONG, add_file_with_dialog, create_repo, drop_on_window, keychain_lookup, repo_selected,
-    review, review_and_upload, set_author, sign_in, start_big_upload, text_content, use_sandbox,
-    wait_connected,
+    BrowserRecorder, KEY, LONG, add_file_with_dialog, create_repo, drop_on_window, keychain_lookup,
+    repo_selected, review, review_and_upload, set_author, sign_in, start_big_upload, text_content,
+    use_sandbox, wait_connected,
 };
 
 #[tokio::test]
@@ -448,5 +449,120 @@ async fn a_file_changed_on_the_branch_after_review_goes_back_to_review_with_a_no
             ("Collab Orator", "Their notes")
         ]
     );
+    app.quit().await;
+}
+
+/// Two interrupted uploads; the older one is resumed from the list and fails again: "Resume now"
+/// continues exactly that one (not the newer one listed first), and "Open in browser" then opens
+/// the commit it made.
+#[tokio::test]
+async fn resume_now_continues_the_upload_that_failed_and_opens_its_commit() {
+    let server = OxenServer::start();
+    let proxy = FaultProxy::start(server.port(), vec![]).await;
+    let browser = BrowserRecorder::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let app = Desktop::launch(Launch {
+        sandbox: Some(proxy.url()),
+        env: vec![
+            (
+                oxdrop_core::client::TIME_SCALE_VAR.into(),
+                oxdrop_tests::faults::test_time_scale().to_string(),
+            ),
+            browser.env(),
+        ],
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
+    create_repo(&app, "pick-one").await;
+    // A first commit, so the next uploads go through a workspace the commit can fail on.
+    add_file_with_dialog(
+        &app,
+        &fixtures::write_file(&tmp.path().join("seed.txt"), 10, 41),
+        None,
+    )
+    .await;
+    review(&app, "1 new file").await;
+    set_author(&app, "Fay", "fay@example.com").await;
+    app.click("[data-testid=upload]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
+        .await;
+    app.click("[data-testid=new-upload]").await;
+
+    // The server refuses every commit: two uploads end interrupted, the older one first.
+    proxy.set_rules(vec![Rule::new(
+        "/merge/",
+        1,
+        1,
+        Fault::Respond {
+            status: 503,
+            retry_after: None,
+            body: "",
+        },
+    )]);
+    let older = fixtures::write_file(&tmp.path().join("older.txt"), 10, 42);
+    for (file, summary) in [
+        (&older, "1 new file"),
+        (&tmp.path().join("newer.txt"), "2 new files"),
+    ] {
+        if !file.exists() {
+            fixtures::write_file(file, 10, 43);
+        }
+        add_file_with_dialog(&app, file, None).await;
+        review(&app, summary).await;
+        app.click("[data-testid=upload]").await;
+        app.wait_text("[data-testid=upload-error]", LONG, |t| {
+            t.contains("you can resume it")
+        })
+        .await;
+        app.click("[data-testid=back]").await;
+        // Started a second apart at least, so the list's order is certain.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let listed = app
+        .wait_text("[data-testid=interrupted]", LONG, |t| t.contains("2 files"))
+        .await;
+    assert!(
+        listed.find("2 files") < listed.find("1 file sent"),
+        "newest first: {listed}"
+    );
+
+    // Resume the older one from the list; it fails again.
+    app.click("[data-testid=interrupted] .item:nth-child(2) [data-testid=resume]")
+        .await;
+    app.wait_text("[data-testid=upload-error]", LONG, |t| {
+        t.contains("you can resume it")
+    })
+    .await;
+    // The server is fine again: "Resume now" finishes the one that failed.
+    proxy.set_rules(vec![]);
+    app.click("[data-testid=resume-now]").await;
+    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("1 file"))
+        .await;
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/pick-one",
+        "main",
+        &[("older.txt".into(), older)],
+    );
+    assert_eq!(report.log[0].message, "Add older.txt", "{:?}", report.log);
+    assert!(
+        !report.tree.iter().any(|p| p.contains("newer.txt")),
+        "the other upload was not touched: {:?}",
+        report.tree
+    );
+
+    app.click("[data-testid=open-commit]").await;
+    assert_eq!(
+        browser.opened().await,
+        format!(
+            "{}/sandbox/pick-one/commit/{}",
+            proxy.url(),
+            report.log[0].id
+        )
+    );
+    app.click("[data-testid=new-upload]").await;
+    app.wait_text("[data-testid=interrupted]", LONG, |t| t.contains("2 files"))
+        .await;
     app.quit().await;
 }

@@ -28,6 +28,8 @@ export class UploadFlow {
   #interrupted = $state.raw<ResumableUpload[]>([]);
   /** Files someone changed on the branch after the last review, which stopped its upload. */
   #outdated = $state.raw<ChangedOnBranch[]>([]);
+  /** The journaled id of the running (or last) upload: what "Resume now" continues. */
+  #uploadId = $state<string | null>(null);
 
   /** A plan describes one selection and destination; any change sends the user back to choose. */
   get #stale() {
@@ -84,9 +86,10 @@ export class UploadFlow {
     return this.#stale ? [] : this.#outdated;
   }
 
-  /** The journaled upload a failed one can continue, if there is one. */
+  /** The failed upload itself, when it was kept and can continue: never another one. */
   get resumable(): ResumableUpload | null {
-    return this.#error ? (this.#interrupted[0] ?? null) : null;
+    if (!this.#error || !this.#uploadId) return null;
+    return this.#interrupted.find((u) => u.id === this.#uploadId) ?? null;
   }
 
   /**
@@ -130,7 +133,7 @@ export class UploadFlow {
 
   resume(u: ResumableUpload) {
     this.#plan = null;
-    return this.#run((p) => callWithProgress('resume_upload', { id: u.id }, p), false);
+    return this.#run((p) => callWithProgress('resume_upload', { id: u.id }, p), false, u.id);
   }
 
   async retry() {
@@ -159,6 +162,7 @@ export class UploadFlow {
     this.#outcome = null;
     this.#error = null;
     this.#outdated = [];
+    this.#uploadId = null;
   }
 
   async discard(id: string) {
@@ -172,6 +176,7 @@ export class UploadFlow {
 
   #track(s: ProgressSnapshot) {
     this.#snapshot = s;
+    if (s.upload_id) this.#uploadId = s.upload_id;
     if (s.files.length) {
       const next = this.#states.slice();
       for (const f of s.files) next[f.index] = f.state;
@@ -179,15 +184,21 @@ export class UploadFlow {
     }
   }
 
-  /** Runs an upload; `reviewed` when it sends the plan on screen (not a resumed one). */
+  /**
+   * Runs an upload; `reviewed` when it sends the plan on screen (not a resumed one), `uploadId`
+   * when it continues a known one.
+   */
   async #run(
     start: (onProgress: (s: ProgressSnapshot) => void) => Promise<UploadOutcome>,
     reviewed: boolean,
+    uploadId: string | null = null,
   ) {
     this.#step = 'upload';
     this.#snapshot = null;
     this.#outcome = null;
     this.#error = null;
+    // A new upload learns its id from its first progress; a resumed one knows it already.
+    this.#uploadId = uploadId;
     this.#states = this.#plan ? this.#plan.files.map(() => 'waiting' as FileState) : [];
     try {
       this.#outcome = await start((s) => this.#track(s));
@@ -206,7 +217,7 @@ export class UploadFlow {
     // (A resumed upload's files may not be the ones chosen now: it only shows the message.)
     const outdated = reviewed && this.#error?.code === 'review_outdated';
     const changed = outdated ? (this.#error?.changed ?? []) : null;
-    if (changed && (await this.review())) {
+    if (changed && (await this.review(this.#followLinks))) {
       this.#error = null;
       this.#outdated = changed;
     }

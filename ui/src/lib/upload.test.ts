@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AccountsView } from './bindings/AccountsView';
 import type { Plan } from './bindings/Plan';
+import type { ProgressSnapshot } from './bindings/ProgressSnapshot';
+import type { ResumableUpload } from './bindings/ResumableUpload';
 import type { Source } from './bindings/Source';
 import type { UploadOutcome } from './bindings/UploadOutcome';
 
@@ -274,6 +276,7 @@ describe('UploadFlow', () => {
     await flow.review();
     vi.mocked(callWithProgress).mockImplementation(async (_command, _args, onProgress) => {
       onProgress({
+        upload_id: null,
         phase: 'sending',
         files_done: 0,
         files_total: 1,
@@ -298,4 +301,104 @@ describe('UploadFlow', () => {
     expect(flow.step).toBe('choose');
     expect(flow.error).toBeNull();
   });
+
+  it('resumes exactly the upload that failed, even when another is listed first', async () => {
+    const flow = new UploadFlow();
+    const failedId = '6f1c7a52-3d8e-4a8b-9c61-2f3e4d5a6b7c';
+    const otherId = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    // Newest first: the other upload was started later.
+    await reviewWithInterrupted(flow, [
+      interrupted(otherId, 'elsewhere'),
+      interrupted(failedId, 'photos'),
+    ]);
+    vi.mocked(callWithProgress).mockImplementation(async (command, _args, onProgress) => {
+      if (command === 'start_upload') {
+        onProgress(snapshot(failedId));
+        throw {
+          code: 'unreachable',
+          message: 'Could not connect. The upload was interrupted; you can resume it.',
+          retryable: true,
+        };
+      }
+      throw {
+        code: 'unreachable',
+        message: 'Could not connect again. The upload was interrupted; you can resume it.',
+        retryable: true,
+      };
+    });
+
+    await flow.upload('Add a.txt', 'Ada Lovelace', 'ada@example.com');
+    expect(flow.error?.code).toBe('unreachable');
+    expect(flow.resumable?.id).toBe(failedId);
+
+    // Resuming it fails again before any progress: still that one is offered.
+    await flow.resume(flow.resumable!);
+    expect(vi.mocked(callWithProgress)).toHaveBeenLastCalledWith(
+      'resume_upload',
+      { id: failedId },
+      expect.any(Function),
+    );
+    expect(flow.resumable?.id).toBe(failedId);
+  });
+
+  it('offers no resume when the failed upload was not kept', async () => {
+    const flow = new UploadFlow();
+    await reviewWithInterrupted(flow, [
+      interrupted('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', 'elsewhere'),
+    ]);
+    vi.mocked(callWithProgress).mockImplementation(async () => {
+      throw {
+        code: 'key_rejected',
+        message: 'The server rejected your API key.',
+        retryable: false,
+      };
+    });
+    await flow.upload('Add a.txt', 'Ada Lovelace', 'ada@example.com');
+    expect(flow.error?.code).toBe('key_rejected');
+    expect(flow.resumable).toBeNull();
+  });
 });
+
+/** Reviews one new file, with `listed` as the interrupted uploads Rust reports. */
+async function reviewWithInterrupted(
+  flow: InstanceType<typeof UploadFlow>,
+  listed: ResumableUpload[],
+) {
+  answer({
+    plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]),
+    accounts_state: () => accounts,
+    list_sources: () => ({ items: [source(1, 'a.txt')] }),
+    interrupted_uploads: () => listed,
+  });
+  await flow.review();
+}
+
+function interrupted(id: string, repo: string): ResumableUpload {
+  return {
+    id,
+    server: 'http://localhost',
+    repo: { namespace: 'ada', name: repo },
+    branch: 'main',
+    message: `Upload to ${repo}`,
+    files_total: 2,
+    files_sent: 1,
+    bytes_total: 2,
+    started_unix: 1,
+  };
+}
+
+function snapshot(uploadId: string): ProgressSnapshot {
+  return {
+    upload_id: uploadId,
+    phase: 'sending',
+    files_done: 0,
+    files_total: 1,
+    files_failed: 0,
+    bytes_done: 0,
+    bytes_total: 1,
+    bytes_per_sec: 0,
+    eta_secs: null,
+    files: [],
+    notice: null,
+  };
+}

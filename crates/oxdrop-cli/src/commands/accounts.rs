@@ -74,19 +74,26 @@ pub fn cmd_accounts(json: bool) -> Result<Exit, Error> {
 /// Saves `author` when given, then shows the saved one.
 pub fn cmd_author(author: Option<String>) -> Result<Exit, Error> {
     let store = connect::store()?;
-    let mut settings = store.load();
-    if let Some(text) = author {
-        let parsed = connect::parse_author(&text).ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidInput,
-                "Write the author as \"Name <email>\".",
-            )
-        })?;
-        parsed.check()?;
-        settings.author = Some(parsed);
-        store.save(&settings)?;
-    }
-    match settings.author {
+    let author = match author {
+        Some(text) => {
+            let parsed = connect::parse_author(&text).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidInput,
+                    "Write the author as \"Name <email>\".",
+                )
+            })?;
+            parsed.check()?;
+            store
+                .update(|settings| {
+                    settings.author = Some(parsed);
+                    Ok(())
+                })?
+                .0
+                .author
+        }
+        None => store.load().author,
+    };
+    match author {
         Some(a) => println!("{} <{}>", a.name, a.email),
         None => println!("No author saved."),
     }

@@ -1,11 +1,11 @@
-//! `upload`, `resume` and `uploads`: sending files as one commit, and picking up an interrupted
-//! upload where it stopped.
+//! `upload`, `resume`, `discard` and `uploads`: sending files as one commit, and picking up (or
+//! dropping) an interrupted upload where it stopped.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use oxdrop_core::plan::{PlanRequest, make_plan};
-use oxdrop_core::upload::{self, Tuning, UploadOptions};
+use oxdrop_core::upload::{self, Interrupted, LocalChange, Tuning, UploadId, UploadOptions};
 use oxdrop_core::{Error, ErrorCode, OxenClient, RemotePath, RepoRef, app_dirs};
 use tokio_util::sync::CancellationToken;
 
@@ -44,10 +44,21 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
     if !fresh
         && !dry_run
         && let Some(dir) = &journal_dir
-        && let Some(id) = connect::matching_interrupted(dir, &client, &request)
+        && let Some(found) = connect::matching_interrupted(dir, &client, &request)
     {
+        // Resume only what would be uploaded now, with the message and author asked for now.
+        let now = make_plan(&client, &request).await?;
+        let changes = upload::local_changes(&found.plan, &now);
+        if !changes.is_empty() {
+            return Err(changed_since(&found, &changes));
+        }
+        let author = match author.as_deref() {
+            Some(text) => Some(connect::author(Some(text))?),
+            None => None,
+        };
+        upload::amend(dir, &found.id, Some(&message), author.as_ref())?;
         eprintln!("Resuming an interrupted upload of the same files (use --fresh to start over).");
-        return resume_upload(&client, dir, &id, json).await;
+        return resume_upload(&client, dir, &found.id, json).await;
     }
     let plan = make_plan(&client, &request).await?;
     progress::print_plan(&plan, json);
@@ -92,6 +103,7 @@ pub async fn cmd_resume(
     id: Option<String>,
     json: bool,
 ) -> Result<Exit, Error> {
+    let id = id.as_deref().map(UploadId::parse).transpose()?;
     let client = connect::client(server)?;
     let dir = app_dirs::journal_dir()?;
     let id = match id {
@@ -99,7 +111,7 @@ pub async fn cmd_resume(
         None => upload::list_resumable(&dir)
             .into_iter()
             .find(|u| &u.server == client.server())
-            .map(|u| u.id)
+            .and_then(|u| UploadId::parse(&u.id).ok())
             .ok_or_else(|| {
                 Error::new(
                     ErrorCode::NothingToUpload,
@@ -108,6 +120,19 @@ pub async fn cmd_resume(
             })?,
     };
     resume_upload(&client, &dir, &id, json).await
+}
+
+/// Forgets an interrupted upload; what it sent is removed from the server when that server is
+/// the one signed in to (else it is only forgotten here).
+pub async fn cmd_discard(server: Option<&str>, id: &str) -> Result<Exit, Error> {
+    let id = UploadId::parse(id)?;
+    let dir = app_dirs::journal_dir()?;
+    match connect::client(server) {
+        Ok(client) => upload::discard(&client, &dir, &id).await?,
+        Err(_) => upload::forget(&dir, &id)?,
+    }
+    println!("Discarded the interrupted upload {id}.");
+    Ok(Exit::Ok)
 }
 
 pub fn cmd_uploads(json: bool) -> Result<Exit, Error> {
@@ -131,7 +156,7 @@ pub fn cmd_uploads(json: bool) -> Result<Exit, Error> {
 async fn resume_upload(
     client: &OxenClient,
     dir: &Path,
-    id: &str,
+    id: &UploadId,
     json: bool,
 ) -> Result<Exit, Error> {
     let cancel = ctrl_c_cancels();
@@ -139,6 +164,46 @@ async fn resume_upload(
     let outcome = upload::resume(client, dir, id, tuning_from_env(), display.clone(), cancel).await;
     display.finish();
     Ok(progress::print_outcome(&outcome?, json))
+}
+
+/// The interrupted upload of these files was planned before they changed: resuming it would
+/// send the old selection, so say what changed and what to run.
+fn changed_since(found: &Interrupted, changes: &[LocalChange]) -> Error {
+    const SHOWN: usize = 20;
+    let mut lines: Vec<String> = changes
+        .iter()
+        .take(SHOWN)
+        .map(|c| format!("  {c}"))
+        .collect();
+    if changes.len() > SHOWN {
+        lines.push(format!("  … and {} more", changes.len() - SHOWN));
+    }
+    let again: Vec<String> = std::env::args().skip(1).map(|a| shell_quote(&a)).collect();
+    let id = &found.id;
+    Error::new(
+        ErrorCode::ResumeMismatch,
+        format!(
+            "An interrupted upload of these files ({id}) was planned before they changed:\n{}\n\
+             To finish it as it was planned: oxdrop resume {id}\n\
+             To upload the files as they are now instead: oxdrop discard {id}\n  \
+             then: oxdrop {} --fresh",
+            lines.join("\n"),
+            again.join(" ")
+        ),
+    )
+}
+
+/// `arg` as a POSIX shell reads it back.
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
 }
 
 /// Ctrl-C cancels the upload cleanly (the engine removes what it sent); a second one exits.
@@ -183,4 +248,17 @@ fn tuning_from_env() -> Tuning {
         _ => {}
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_for_the_shell_only_what_needs_it() {
+        assert_eq!(shell_quote("team/photos"), "team/photos");
+        assert_eq!(shell_quote("all of it"), "'all of it'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
 }

@@ -15,7 +15,7 @@ pub use crate::secret::SecretText;
 
 use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result, describe_io_error};
-use crate::fs::{now_unix, write_atomic};
+use crate::fs::{FileLock, now_unix, write_atomic};
 use crate::model::Author;
 use crate::remote_path::RemotePath;
 use crate::repo_ref::RepoRef;
@@ -140,23 +140,39 @@ impl SettingsStore {
         }
     }
 
-    pub fn save(&self, settings: &Settings) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let fail = |e: std::io::Error| {
-            Error::new(
-                ErrorCode::ConfigUnwritable,
-                format!(
-                    "OxDrop cannot save its settings in {}: {}. Free some space or fix the folder's permissions.",
-                    dir.display(),
-                    describe_io_error(&e)
-                ),
-            )
-            .retryable(false)
-            .with_detail(e.to_string())
-        };
-        std::fs::create_dir_all(dir).map_err(fail)?;
-        let bytes = serde_json::to_vec_pretty(settings).map_err(Error::internal)?;
-        write_atomic(&self.path, &bytes).map_err(fail)
+    /// Changes the settings: reads them, lets `change` edit them, and writes them back, all under
+    /// a lock on `settings.lock`, so that two windows or commands changing them at once never
+    /// lose each other's changes. Nothing is written when `change` fails.
+    pub fn update<T>(
+        &self,
+        change: impl FnOnce(&mut Settings) -> Result<T>,
+    ) -> Result<(Settings, T)> {
+        let dir = self.dir();
+        std::fs::create_dir_all(dir).map_err(|e| self.unwritable(&e))?;
+        let _lock =
+            FileLock::acquire(&dir.join("settings.lock")).map_err(|e| self.unwritable(&e))?;
+        let mut settings = self.load();
+        let answer = change(&mut settings)?;
+        let bytes = serde_json::to_vec_pretty(&settings).map_err(Error::internal)?;
+        write_atomic(&self.path, &bytes).map_err(|e| self.unwritable(&e))?;
+        Ok((settings, answer))
+    }
+
+    fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    fn unwritable(&self, e: &std::io::Error) -> Error {
+        Error::new(
+            ErrorCode::ConfigUnwritable,
+            format!(
+                "OxDrop cannot save its settings in {}: {}. Free some space or fix the folder's permissions.",
+                self.dir().display(),
+                describe_io_error(e)
+            ),
+        )
+        .retryable(false)
+        .with_detail(e.to_string())
     }
 }
 
@@ -226,11 +242,13 @@ pub async fn sign_in(store: &SettingsStore, keychain: &Keychain, form: SignIn) -
                 let _ = keychain.delete(&id);
             }
         }
-        let mut settings = store.load();
-        settings.accounts.retain(|a| a.id != id);
-        settings.accounts.push(stored);
-        settings.active = Some(id.clone());
-        if let Err(e) = store.save(&settings) {
+        let saved = store.update(|settings| {
+            settings.accounts.retain(|a| a.id != id);
+            settings.accounts.push(stored);
+            settings.active = Some(id.clone());
+            Ok(())
+        });
+        if let Err(e) = saved {
             // Leave things as they were: no half-signed-in account.
             let _ = match previous_key {
                 Some(k) => keychain.set(&id, &k),
@@ -255,27 +273,29 @@ pub async fn verify(client: &OxenClient) -> Result<()> {
 /// Deletes the account's key from the keychain and forgets the account.
 pub fn sign_out(store: &SettingsStore, keychain: &Keychain, id: &str) -> Result<Settings> {
     keychain.delete(id)?;
-    let mut settings = store.load();
-    settings.accounts.retain(|a| a.id != id);
-    settings.recent.retain(|d| d.account_id != id);
-    if settings.active.as_deref() == Some(id) {
-        settings.active = settings.accounts.first().map(|a| a.id.clone());
-    }
-    store.save(&settings)?;
+    let (settings, ()) = store.update(|settings| {
+        settings.accounts.retain(|a| a.id != id);
+        settings.recent.retain(|d| d.account_id != id);
+        if settings.active.as_deref() == Some(id) {
+            settings.active = settings.accounts.first().map(|a| a.id.clone());
+        }
+        Ok(())
+    })?;
     Ok(settings)
 }
 
 /// Makes another signed-in account the active one.
 pub fn switch(store: &SettingsStore, id: &str) -> Result<Settings> {
-    let mut settings = store.load();
-    if !settings.accounts.iter().any(|a| a.id == id) {
-        return Err(Error::new(
-            ErrorCode::NotSignedIn,
-            "That account is not signed in any more.",
-        ));
-    }
-    settings.active = Some(id.to_owned());
-    store.save(&settings)?;
+    let (settings, ()) = store.update(|settings| {
+        if !settings.accounts.iter().any(|a| a.id == id) {
+            return Err(Error::new(
+                ErrorCode::NotSignedIn,
+                "That account is not signed in any more.",
+            ));
+        }
+        settings.active = Some(id.to_owned());
+        Ok(())
+    })?;
     Ok(settings)
 }
 
@@ -294,94 +314,8 @@ pub fn client_for(keychain: &Keychain, account: &Account) -> Result<OxenClient> 
     } else {
         None
     };
-    OxenClient::new(account.server.clone(), key)
+    Ok(OxenClient::new(account.server.clone(), key)?.for_user(&account.user))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn account(id: &str, server: &str) -> Account {
-        Account {
-            id: id.into(),
-            server: ServerUrl::parse(server).unwrap(),
-            user: String::new(),
-            has_key: true,
-            insecure_ok: false,
-        }
-    }
-
-    #[test]
-    fn settings_round_trip_and_damaged_files_are_set_aside() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SettingsStore::new(dir.path());
-        assert_eq!(store.load(), Settings::default());
-        let mut s = Settings::default();
-        s.accounts.push(account("a@https://x.org", "https://x.org"));
-        s.active = Some("a@https://x.org".into());
-        store.save(&s).unwrap();
-        assert_eq!(store.load(), s);
-        std::fs::write(store.path(), b"{not json").unwrap();
-        assert_eq!(store.load(), Settings::default());
-        let aside = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().contains("damaged"))
-            .count();
-        assert_eq!(aside, 1, "the damaged file is kept for the user");
-    }
-
-    #[test]
-    fn unwritable_settings_are_a_clear_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let blocker = dir.path().join("file");
-        std::fs::write(&blocker, b"x").unwrap();
-        let store = SettingsStore::new(&blocker.join("oxdrop"));
-        let err = store.save(&Settings::default()).unwrap_err();
-        assert_eq!(err.code, ErrorCode::ConfigUnwritable);
-        assert!(err.message.contains("cannot save its settings"));
-    }
-
-    #[test]
-    fn account_for_prefers_the_active_one() {
-        let mut s = Settings::default();
-        s.accounts.push(account("a@https://x.org", "https://x.org"));
-        s.accounts.push(account("b@https://x.org", "https://x.org"));
-        s.active = Some("b@https://x.org".into());
-        let server = ServerUrl::parse("https://x.org").unwrap();
-        assert_eq!(s.account_for(&server).unwrap().id, "b@https://x.org");
-        s.active = None;
-        assert_eq!(s.account_for(&server).unwrap().id, "a@https://x.org");
-    }
-
-    #[test]
-    fn recent_destinations_are_unique_and_bounded() {
-        let mut s = Settings::default();
-        let d = |n: usize| Destination {
-            account_id: "a".into(),
-            repo: RepoRef::new("ns", &format!("r{n}")).unwrap(),
-            branch: "main".into(),
-            dest: RemotePath::root(),
-        };
-        for n in 0..12 {
-            s.remember_destination(d(n));
-        }
-        s.remember_destination(d(5));
-        assert_eq!(s.recent.len(), RECENT_MAX);
-        assert_eq!(s.recent[0], d(5));
-        assert_eq!(s.recent.iter().filter(|r| **r == d(5)).count(), 1);
-    }
-
-    #[test]
-    fn ids_name_user_and_server() {
-        let server = ServerUrl::parse("hub.oxen.ai").unwrap();
-        assert_eq!(account_id(&server, " ada "), "ada@https://hub.oxen.ai");
-        assert_eq!(account_id(&server, ""), "https://hub.oxen.ai");
-    }
-
-    #[test]
-    fn secret_text_is_redacted() {
-        let t: SignIn = serde_json::from_str(r#"{"server":"x","key":"sk-1234567890"}"#).unwrap();
-        assert!(!format!("{t:?}").contains("sk-1234567890"));
-    }
-}
+mod tests;

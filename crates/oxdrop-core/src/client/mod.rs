@@ -105,6 +105,8 @@ fn time_scale() -> f64 {
 #[derive(Clone)]
 pub struct OxenClient {
     inner: Arc<Inner>,
+    /// Whose key this is: the account's user name on the server ("" when unknown).
+    user: String,
 }
 
 struct Inner {
@@ -121,6 +123,7 @@ impl std::fmt::Debug for OxenClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OxenClient")
             .field("server", &self.inner.server)
+            .field("user", &self.user)
             .field("key", &self.inner.key.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -169,7 +172,19 @@ impl OxenClient {
                 options,
                 never: CancellationToken::new(),
             }),
+            user: String::new(),
         })
+    }
+
+    /// The same client, acting as `user` (the account's user name on the server). An upload
+    /// records it, and resumes only as the same user.
+    pub fn for_user(mut self, user: &str) -> Self {
+        user.trim().clone_into(&mut self.user);
+        self
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
     }
 
     pub fn server(&self) -> &ServerUrl {

@@ -3,7 +3,9 @@
 //!
 //! Two files per upload in the journal folder: `<id>.plan.json` (written once) and
 //! `<id>.state.json` (rewritten atomically as files reach the server). The API key is never in
-//! either.
+//! either. A third, `<id>.lock`, is locked by the run that owns the upload for as long as it runs
+//! (app or command line), so one upload never runs twice at once and a running one is neither
+//! listed nor discarded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::fs::write_atomic;
+use crate::fs::{FileLock, write_atomic};
 use crate::model::Author;
 use crate::plan::{Plan, PlanRequest};
 use crate::repo_ref::RepoRef;
@@ -21,11 +23,51 @@ use crate::server_url::ServerUrl;
 
 const FORMAT: u32 = 1;
 
+/// An interrupted upload's id: a UUID, never a path. Every way in (the app, the command line)
+/// parses it here before any file is named after it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UploadId(uuid::Uuid);
+
+impl UploadId {
+    pub(crate) fn new() -> UploadId {
+        UploadId(uuid::Uuid::new_v4())
+    }
+
+    pub fn parse(raw: &str) -> Result<UploadId> {
+        uuid::Uuid::try_parse(raw.trim())
+            .map(UploadId)
+            .map_err(|_| {
+                Error::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "'{}' is not an upload id: interrupted uploads have ids like \
+                     6f1c7a52-3d8e-4a8b-9c61-2f3e4d5a6b7c.",
+                        raw.escape_default()
+                    ),
+                )
+            })
+    }
+
+    fn file(&self, dir: &Path, suffix: &str) -> PathBuf {
+        dir.join(format!("{self}.{suffix}"))
+    }
+}
+
+impl std::fmt::Display for UploadId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PlanFile {
     pub format: u32,
     pub id: String,
     pub server: ServerUrl,
+    /// The account's user name on `server` ("" when it has none); `None` in journals written
+    /// before it was recorded. A resume continues only as the same user.
+    #[serde(default)]
+    pub user: Option<String>,
     pub request: PlanRequest,
     pub plan: Plan,
     pub message: String,
@@ -76,9 +118,11 @@ pub struct ResumableUpload {
 #[derive(Debug)]
 pub(crate) struct Journal {
     dir: PathBuf,
-    pub id: String,
+    pub id: UploadId,
     pub state: StateFile,
     last_write: Option<Instant>,
+    /// Held for as long as the journal is open: this run owns the upload.
+    _lock: FileLock,
 }
 
 fn unwritable(dir: &Path, e: &std::io::Error) -> Error {
@@ -94,56 +138,71 @@ fn unwritable(dir: &Path, e: &std::io::Error) -> Error {
 }
 
 impl Journal {
-    pub(crate) fn create(dir: &Path, plan_file: &PlanFile) -> Result<Journal> {
+    /// Writes a new upload's plan, its lock taken first.
+    pub(crate) fn create(dir: &Path, id: UploadId, plan_file: &PlanFile) -> Result<Journal> {
         std::fs::create_dir_all(dir).map_err(|e| unwritable(dir, &e))?;
-        let bytes = serde_json::to_vec(plan_file).map_err(Error::internal)?;
-        write_atomic(&dir.join(format!("{}.plan.json", plan_file.id)), &bytes)
-            .map_err(|e| unwritable(dir, &e))?;
         let mut journal = Journal {
+            _lock: claim(dir, &id)?,
             dir: dir.to_path_buf(),
-            id: plan_file.id.clone(),
+            id,
             state: StateFile {
                 format: FORMAT,
                 ..StateFile::default()
             },
             last_write: None,
         };
-        journal.save(true)?;
-        Ok(journal)
+        let bytes = serde_json::to_vec(plan_file).map_err(Error::internal)?;
+        let written = write_atomic(&journal.id.file(dir, "plan.json"), &bytes)
+            .map_err(|e| unwritable(dir, &e))
+            .and_then(|()| journal.save(true));
+        match written {
+            Ok(()) => Ok(journal),
+            Err(e) => {
+                journal.remove();
+                Err(e)
+            }
+        }
     }
 
-    pub(crate) fn open(dir: &Path, id: &str) -> Result<(PlanFile, Journal)> {
-        let plan_path = dir.join(format!("{id}.plan.json"));
-        let state_path = dir.join(format!("{id}.state.json"));
-        let missing = || {
-            Error::new(
-                ErrorCode::ResumeMismatch,
-                "This interrupted upload can no longer be found on this computer. Start it again.",
-            )
-        };
-        let plan_file: PlanFile = std::fs::read(&plan_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(missing)?;
-        let state: StateFile = std::fs::read(&state_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(StateFile {
-                format: FORMAT,
-                ..StateFile::default()
-            });
-        if plan_file.format != FORMAT || state.format != FORMAT {
-            return Err(missing());
+    /// Opens an interrupted upload to run it: fails with [`ErrorCode::UploadRunning`] while
+    /// another run holds it, and changes nothing then.
+    pub(crate) fn open(dir: &Path, id: &UploadId) -> Result<(PlanFile, Journal)> {
+        let (plan_file, journal) = Journal::open_any(dir, id)?;
+        match plan_file {
+            Ok(plan_file) => Ok((plan_file, journal)),
+            Err(e) => {
+                if !id.file(dir, "plan.json").exists() {
+                    // No such upload: the lock file was made just now, by us.
+                    journal.remove();
+                }
+                Err(e)
+            }
         }
-        Ok((
-            plan_file,
-            Journal {
-                dir: dir.to_path_buf(),
-                id: id.to_owned(),
-                state,
-                last_write: None,
-            },
-        ))
+    }
+
+    /// Takes an upload over even when its files cannot be read (to discard it); refused only
+    /// while another run holds it.
+    pub(crate) fn open_any(dir: &Path, id: &UploadId) -> Result<(Result<PlanFile>, Journal)> {
+        let lock = claim(dir, id)?;
+        let (plan_file, state) = match read(dir, id) {
+            Ok((p, s)) => (Ok(p), s),
+            Err(e) => (Err(e), StateFile::default()),
+        };
+        let journal = Journal {
+            dir: dir.to_path_buf(),
+            id: id.clone(),
+            state,
+            last_write: None,
+            _lock: lock,
+        };
+        Ok((plan_file, journal))
+    }
+
+    /// Rewrites the plan file (a new message or author, before anything is committed).
+    pub(crate) fn rewrite_plan(&self, plan_file: &PlanFile) -> Result<()> {
+        let bytes = serde_json::to_vec(plan_file).map_err(Error::internal)?;
+        write_atomic(&self.id.file(&self.dir, "plan.json"), &bytes)
+            .map_err(|e| unwritable(&self.dir, &e))
     }
 
     /// Saves the state; unless `force`, at most every half second (progress is re-derivable, so
@@ -157,24 +216,85 @@ impl Journal {
             return Ok(());
         }
         let bytes = serde_json::to_vec(&self.state).map_err(Error::internal)?;
-        write_atomic(&self.dir.join(format!("{}.state.json", self.id)), &bytes)
+        write_atomic(&self.id.file(&self.dir, "state.json"), &bytes)
             .map_err(|e| unwritable(&self.dir, &e))?;
         self.last_write = Some(Instant::now());
         Ok(())
     }
 
+    /// Deletes the journal; the lock file goes last, while still held, so nobody can take the
+    /// upload over half deleted (whoever locks it next finds no plan).
     pub(crate) fn remove(self) {
-        remove(&self.dir, &self.id);
+        for suffix in ["plan.json", "state.json", "lock"] {
+            let _ = std::fs::remove_file(self.id.file(&self.dir, suffix));
+        }
     }
 }
 
-pub(crate) fn remove(dir: &Path, id: &str) {
-    for suffix in ["plan.json", "state.json"] {
-        let _ = std::fs::remove_file(dir.join(format!("{id}.{suffix}")));
-    }
+fn running() -> Error {
+    Error::new(
+        ErrorCode::UploadRunning,
+        "This upload is running in another window or command. Wait for it to finish.",
+    )
 }
 
-/// Interrupted uploads in the journal folder, newest first. Unreadable entries are skipped.
+/// Takes the upload's lock. A moment's patience: someone listing the uploads holds it briefly.
+fn claim(dir: &Path, id: &UploadId) -> Result<FileLock> {
+    let path = id.file(dir, "lock");
+    for _ in 0..10 {
+        match FileLock::try_acquire(&path, false) {
+            Ok(Some(lock)) => return Ok(lock),
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+            Err(e) => return Err(unwritable(dir, &e)),
+        }
+    }
+    Err(running())
+}
+
+fn missing() -> Error {
+    Error::new(
+        ErrorCode::ResumeMismatch,
+        "This interrupted upload can no longer be found on this computer. Start it again.",
+    )
+}
+
+/// The plan and progress of an upload, as written; its own id must be the one asked for.
+fn read(dir: &Path, id: &UploadId) -> Result<(PlanFile, StateFile)> {
+    let plan_file: PlanFile = std::fs::read(id.file(dir, "plan.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(missing)?;
+    let state: StateFile = std::fs::read(id.file(dir, "state.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(StateFile {
+            format: FORMAT,
+            ..StateFile::default()
+        });
+    let own_id = UploadId::parse(&plan_file.id).ok();
+    if plan_file.format != FORMAT || state.format != FORMAT || own_id.as_ref() != Some(id) {
+        return Err(missing());
+    }
+    Ok((plan_file, state))
+}
+
+/// Reads an upload nobody is running; `UploadRunning` when someone is. The lock is tried, not
+/// kept (shared, so that two readers never refuse each other).
+pub(crate) fn peek(dir: &Path, id: &UploadId) -> Result<(PlanFile, StateFile)> {
+    if !id.file(dir, "plan.json").exists() {
+        return Err(missing());
+    }
+    match FileLock::try_acquire(&id.file(dir, "lock"), true) {
+        Ok(Some(_free)) => {}
+        Ok(None) => return Err(running()),
+        Err(e) => return Err(unwritable(dir, &e)),
+    }
+    read(dir, id)
+}
+
+/// Interrupted uploads in the journal folder, newest first. Unreadable entries, and uploads that
+/// are running right now (in this app, another window or a command), are left out.
 pub fn list_resumable(dir: &Path) -> Vec<ResumableUpload> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -183,17 +303,17 @@ pub fn list_resumable(dir: &Path) -> Vec<ResumableUpload> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let id = name.strip_suffix(".plan.json")?.to_owned();
-            let (plan_file, journal) = Journal::open(dir, &id).ok()?;
+            let id = UploadId::parse(name.strip_suffix(".plan.json")?).ok()?;
+            let (plan_file, state) = peek(dir, &id).ok()?;
             let to_send: Vec<_> = plan_file.plan.to_send().collect();
             Some(ResumableUpload {
-                id,
+                id: id.to_string(),
                 server: plan_file.server,
                 repo: plan_file.plan.repo.clone(),
                 branch: plan_file.plan.branch.clone(),
                 message: plan_file.message,
                 files_total: to_send.len() as u32,
-                files_sent: journal.state.staged.len() as u32,
+                files_sent: state.staged.len() as u32,
                 bytes_total: to_send.iter().map(|(_, f)| f.size).sum(),
                 started_unix: plan_file.started_unix,
             })
@@ -204,75 +324,4 @@ pub fn list_resumable(dir: &Path) -> Vec<ResumableUpload> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::PlanTotals;
-    use crate::remote_path::RemotePath;
-
-    fn plan_file(id: &str) -> PlanFile {
-        let repo = RepoRef::new("ns", "repo").unwrap();
-        PlanFile {
-            format: FORMAT,
-            id: id.into(),
-            server: ServerUrl::parse("http://127.0.0.1:1").unwrap(),
-            request: PlanRequest {
-                repo: repo.clone(),
-                branch: "main".into(),
-                dest: RemotePath::root(),
-                sources: vec![],
-                follow_links: false,
-                ignore_patterns: vec![],
-            },
-            plan: Plan {
-                repo,
-                branch: "main".into(),
-                dest: RemotePath::root(),
-                base_commit: None,
-                files: vec![],
-                refused: vec![],
-                excluded: vec![],
-                notes: vec![],
-                totals: PlanTotals::default(),
-                default_message: "m".into(),
-            },
-            message: "m".into(),
-            author: Author {
-                name: "A".into(),
-                email: "a@b.c".into(),
-            },
-            started_unix: 5,
-        }
-    }
-
-    #[test]
-    fn round_trips_and_lists() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut j = Journal::create(dir.path(), &plan_file("u1")).unwrap();
-        j.state.workspace_id = Some("ws".into());
-        j.state.staged.insert(3);
-        j.save(true).unwrap();
-        let (pf, j2) = Journal::open(dir.path(), "u1").unwrap();
-        assert_eq!(pf.id, "u1");
-        assert_eq!(j2.state.workspace_id.as_deref(), Some("ws"));
-        assert!(j2.state.staged.contains(&3));
-        let listed = list_resumable(dir.path());
-        assert_eq!(listed.len(), 1);
-        assert_eq!(listed[0].files_sent, 1);
-        j2.remove();
-        assert!(list_resumable(dir.path()).is_empty());
-        assert_eq!(
-            Journal::open(dir.path(), "u1").unwrap_err().code,
-            ErrorCode::ResumeMismatch
-        );
-    }
-
-    #[test]
-    fn unwritable_folder_is_a_clear_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("not-a-folder");
-        std::fs::write(&file, b"x").unwrap();
-        let err = Journal::create(&file.join("uploads"), &plan_file("u2")).unwrap_err();
-        assert_eq!(err.code, ErrorCode::ConfigUnwritable);
-        assert!(err.message.contains("cannot save upload progress"));
-    }
-}
+mod tests;

@@ -7,6 +7,7 @@
 //! backoff when it may succeed next time, journaled for resume, and committed once at the end.
 
 mod engine;
+mod interrupted;
 pub mod journal;
 mod local_file;
 pub mod progress;
@@ -19,7 +20,11 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-pub use journal::{ResumableUpload, list_resumable};
+pub(crate) use interrupted::check_account;
+pub use interrupted::{
+    Interrupted, LocalChange, amend, discard, forget, interrupted, local_changes,
+};
+pub use journal::{ResumableUpload, UploadId, list_resumable};
 pub use progress::{FileState, FileUpdate, NoProgress, Phase, ProgressSink, ProgressSnapshot};
 
 use crate::client::OxenClient;
@@ -118,11 +123,12 @@ pub async fn upload(
 }
 
 /// Continues an interrupted upload from its journal. The key and server come from `client`,
-/// which must be for the server the upload was started on.
+/// which must be for the server and user the upload was started with. Refused with
+/// [`ErrorCode::UploadRunning`] while another run (window or command) has it.
 pub async fn resume(
     client: &OxenClient,
     journal_dir: &std::path::Path,
-    id: &str,
+    id: &UploadId,
     tuning: Tuning,
     sink: Arc<dyn ProgressSink>,
     cancel: CancellationToken,
@@ -131,30 +137,6 @@ pub async fn resume(
         .await?
         .finish()
         .await
-}
-
-/// Forgets an interrupted upload, removing what it had sent to the server (its workspace).
-pub async fn discard(client: &OxenClient, journal_dir: &std::path::Path, id: &str) -> Result<()> {
-    if let Ok((plan_file, j)) = journal::Journal::open(journal_dir, id)
-        && let Some(ws) = &j.state.workspace_id
-        && client.server() == &plan_file.server
-    {
-        {
-            // Best effort: an unreachable server must not keep the entry alive forever.
-            let _ = tokio::time::timeout(
-                Duration::from_secs(15),
-                client.delete_workspace(&plan_file.plan.repo, ws),
-            )
-            .await;
-        }
-    }
-    journal::remove(journal_dir, id);
-    Ok(())
-}
-
-/// Forgets an interrupted upload on this computer only (when its server cannot be reached).
-pub fn forget(journal_dir: &std::path::Path, id: &str) {
-    journal::remove(journal_dir, id);
 }
 
 /// The first error of a failed upload, explaining how many files it affected.

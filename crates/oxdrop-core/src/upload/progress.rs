@@ -50,6 +50,8 @@ pub struct FileUpdate {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ProgressSnapshot {
+    /// The id to resume this upload by, should it be interrupted; `None` when it cannot be.
+    pub upload_id: Option<String>,
     pub phase: Phase,
     /// Files to send that are on the server. Unchanged files are neither done nor in the total.
     pub files_done: u32,
@@ -96,6 +98,7 @@ pub(crate) struct Tracker {
 
 #[derive(Debug)]
 struct Inner {
+    upload_id: Option<String>,
     phase: Phase,
     /// Each file's latest state: the done and failed counts follow from it, so a file told
     /// twice counts once, and an unchanged file never counts as sent.
@@ -115,6 +118,7 @@ impl Tracker {
             bytes_total,
             bytes_done: AtomicU64::new(0),
             inner: Mutex::new(Inner {
+                upload_id: None,
                 phase: Phase::Preparing,
                 states: HashMap::new(),
                 files_done: 0,
@@ -130,6 +134,14 @@ impl Tracker {
     fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         let mut inner = lock(&self.inner);
         f(&mut inner)
+    }
+
+    /// Every snapshot names the journaled upload, so the caller knows which one to resume.
+    pub(crate) fn upload_id(&self, id: String) {
+        self.with(|i| {
+            i.upload_id = Some(id);
+            i.dirty = true;
+        });
     }
 
     pub(crate) fn phase(&self, phase: Phase) {
@@ -225,6 +237,7 @@ impl Tracker {
                 .then(|| left.div_ceil(bytes_per_sec));
             i.dirty = false;
             Some(ProgressSnapshot {
+                upload_id: i.upload_id.clone(),
                 phase: i.phase,
                 files_done: i.files_done,
                 files_total: self.files_total,

@@ -2,7 +2,11 @@
 import type { FileUpdate } from "./FileUpdate";
 import type { Phase } from "./Phase";
 
-export type ProgressSnapshot = { phase: Phase, 
+export type ProgressSnapshot = { 
+/**
+ * The id to resume this upload by, should it be interrupted; `None` when it cannot be.
+ */
+upload_id: string | null, phase: Phase, 
 /**
  * Files to send that are on the server. Unchanged files are neither done nor in the total.
  */

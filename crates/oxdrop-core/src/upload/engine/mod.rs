@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{Journal, PartsState, PlanFile};
+use super::journal::{Journal, PartsState, PlanFile, UploadId};
 use super::progress::{FileState, Phase, ProgressSink, Tracker, spawn_ticker};
 use super::{FailedFile, Tuning, UploadOptions, UploadOutcome, nothing_sent};
 use crate::client::OxenClient;
@@ -80,10 +80,12 @@ impl<'a> UploadRun<'a> {
             "" => plan.default_message.clone(),
             m => m.to_owned(),
         };
+        let id = UploadId::new();
         let plan_file = PlanFile {
             format: 1,
-            id: uuid::Uuid::new_v4().to_string(),
+            id: id.to_string(),
             server: client.server().clone(),
+            user: Some(client.user().to_owned()),
             request: request.clone(),
             plan: plan.clone(),
             message,
@@ -91,7 +93,7 @@ impl<'a> UploadRun<'a> {
             started_unix: now_unix(),
         };
         let journal = match &options.journal_dir {
-            Some(dir) => Some(Journal::create(dir, &plan_file)?),
+            Some(dir) => Some(Journal::create(dir, id, &plan_file)?),
             None => None,
         };
         let tuning = options.tuning.clone();
@@ -103,21 +105,13 @@ impl<'a> UploadRun<'a> {
     pub(crate) async fn resume(
         client: &'a OxenClient,
         dir: &Path,
-        id: &str,
+        id: &UploadId,
         tuning: Tuning,
         sink: Arc<dyn ProgressSink>,
         cancel: CancellationToken,
     ) -> Result<UploadRun<'a>> {
         let (plan_file, journal) = Journal::open(dir, id)?;
-        if client.server() != &plan_file.server {
-            return Err(Error::new(
-                ErrorCode::ResumeMismatch,
-                format!(
-                    "This upload was started on {}; sign in to that server to resume it.",
-                    plan_file.server
-                ),
-            ));
-        }
+        super::check_account(client, &plan_file)?;
         Ok(UploadRun::new(
             client,
             plan_file,
@@ -153,6 +147,9 @@ impl<'a> UploadRun<'a> {
             .to_send()
             .fold((0u32, 0u64), |(n, b), (_, f)| (n + 1, b + f.size));
         let tracker = Tracker::new(count, bytes);
+        if let Some(j) = &journal {
+            tracker.upload_id(j.id.to_string());
+        }
         let ticker = spawn_ticker(tracker.clone(), sink.clone(), tuning.progress_interval);
         let limiter = Semaphore::new(tuning.parallel_requests.max(1));
         UploadRun {
