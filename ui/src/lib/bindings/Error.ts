@@ -5,7 +5,19 @@ import type { ErrorCode } from "./ErrorCode";
 /**
  * A failure, in words the user can act on.
  */
-export type Error = { code: ErrorCode, message: string, retryable: boolean, 
+export type Error = { code: ErrorCode, message: string, 
+/**
+ * Whether the same request may succeed later without anyone changing anything: no answer,
+ * a timeout or stall, a busy or failing server (`Unreachable`, `Timeout`, `ServerBusy`,
+ * `ServerError` by default; the client's mapping sets it per answer). The engine retries
+ * these itself with backoff within its retry window; an upload that still ends on one keeps
+ * its journal and workspace and is offered for resume. Everything else is not retried: it
+ * fails the file it concerns, or the whole run when it is nobody's file's fault (a rejected
+ * key — which also keeps the upload for resume after signing in again — or a repository or
+ * branch that is gone). The message never promises a retry itself; the engine adds
+ * "Retrying…" while it retries and "interrupted … you can resume it" when it stops.
+ */
+retryable: boolean, 
 /**
  * For [`ErrorCode::ReviewOutdated`]: the files that changed, and the commits that changed
  * them.
