@@ -226,8 +226,10 @@ impl Desktop {
         }
     }
 
+    /// Clicks `css` once it is there and enabled: a click on a disabled control does nothing and
+    /// would let the test run on ahead of the app.
     pub async fn click(&self, css: &str) {
-        self.find(css)
+        self.find(&format!("{css}:not(:disabled)"))
             .await
             .click()
             .await

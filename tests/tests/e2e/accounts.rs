@@ -28,9 +28,14 @@ async fn a_rejected_key_asks_to_sign_in_again() {
     app.fill("[data-testid=api-key]", KEY).await;
     app.click("[data-testid=sign-in]").await;
     wait_connected(&app, "oxen-server").await;
-    // …until it is revoked: the next call says so and offers to sign in again.
-    proxy.set_key("rotated-key-999");
+    // …until it is revoked: the next call says so and offers to sign in again. The form
+    // names its namespace once the namespace list is in, so the revoke cannot overtake that.
     app.click("[data-testid=new-repo]").await;
+    app.wait_text("[data-testid=new-repo-form]", LONG, |t| {
+        t.contains("Name in bob")
+    })
+    .await;
+    proxy.set_key("rotated-key-999");
     app.fill("[data-testid=new-repo-name]", "after-revoke")
         .await;
     app.click("[data-testid=create-repo]").await;
