@@ -23,7 +23,7 @@ APT_APP_PACKAGES=(
   # Tauri 2 build (WebKitGTK 4.1, GTK 3) and the keychain (libdbus for keyring's Secret Service).
   libwebkit2gtk-4.1-dev build-essential pkg-config curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev
-  # The sandbox's oxen-server from crates.io (duckdb, rocksdb, zlib-ng, bindgen), built in the background.
+  # The sandbox's oxen-server from the Rust package registry (duckdb, rocksdb, zlib-ng, bindgen), built in the background.
   cmake clang libclang-dev
   # Running without a desktop: a virtual display, screenshots, a private keychain.
   xvfb xauth x11-utils xdotool imagemagick dbus dbus-x11 gnome-keyring
@@ -82,7 +82,7 @@ install_ui_deps() {
   echo "$want" > "$stamp"
 }
 
-# The swagger-ui zip oxen-server's build script would download from GitHub ships in a crates.io
+# The swagger-ui zip oxen-server's build script would download from GitHub ships in a Rust package registry
 # crate; point the build at it so it works with only the package registries.
 swagger_zip() {
   local scratch="$TOOLS/swagger-fetch"
@@ -112,7 +112,7 @@ build_oxen_server() {
     return
   fi
   root="$(dirname "$(dirname "$bin")")"
-  step "Building oxen-server $OXEN_SERVER_VERSION ($profile) from crates.io — once per machine, cached in $root"
+  step "Building oxen-server $OXEN_SERVER_VERSION ($profile) from the Rust package registry — once per machine, cached in $root"
   [ "$profile" = dev ] && note "about 30-35 minutes on 2 cores" || note "about 60-75 minutes on 2 cores"
   local zip start quiet=(-q)
   # Into a log (the background build), cargo lists each crate it compiles: that is the progress.
@@ -309,6 +309,32 @@ install_nextest() {
   fi
   step "Installing cargo-nextest"
   cargo install cargo-nextest --locked -q
+}
+
+# A fresh clone (CI's is one every run) compiles into a build folder kept beside the tools, so a
+# warm machine recompiles only OxDrop's own crates, not Tauri and the other ~500 dependencies. A
+# checkout that already has its own target/ keeps it. One run at a time uses the shared folder: the
+# lock is held until the calling script exits. Past SHARED_TARGET_MAX_MB (each clone path leaves
+# its own copy of OxDrop's crates behind) it starts over.
+SHARED_TARGET="$TOOLS/cargo-target"
+SHARED_TARGET_MAX_MB=20000
+use_shared_cargo_target() {
+  [ "${OXDROP_SHARED_TARGET:-1}" = 1 ] || return 0
+  if [ -e "$ROOT/target" ] && [ ! -L "$ROOT/target" ]; then
+    return 0
+  fi
+  mkdir -p "$SHARED_TARGET"
+  exec {shared_target_lock}>"$SHARED_TARGET.lock"
+  if ! flock -n "$shared_target_lock"; then
+    note "another run is using the shared build folder $SHARED_TARGET: waiting for it"
+    flock "$shared_target_lock"
+  fi
+  if [ "$(du -sm "$SHARED_TARGET" | cut -f1)" -gt "$SHARED_TARGET_MAX_MB" ]; then
+    note "the shared build folder is over $SHARED_TARGET_MAX_MB MB: starting it over"
+    rm -rf "$SHARED_TARGET" && mkdir -p "$SHARED_TARGET"
+  fi
+  ln -sfn "$SHARED_TARGET" "$ROOT/target"
+  note "building in $SHARED_TARGET (shared between clones; OXDROP_SHARED_TARGET=0 to keep target/ in the clone)"
 }
 
 # Runs "$@" inside a private D-Bus session with an unlocked gnome-keyring: the real Secret
