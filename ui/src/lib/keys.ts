@@ -35,3 +35,23 @@ export function focusById(id: string) {
   const el = document.getElementById(id);
   if (el && !(el instanceof HTMLButtonElement && el.disabled)) el.focus();
 }
+
+/**
+ * A form opened from a button: `close` (Cancel, or Escape in any of its fields: `onkeydown`)
+ * runs `onclose` and puts the focus back on that button. Call it while the form is being created,
+ * when the button still has the focus.
+ */
+export function openedFromButton(onclose: () => void) {
+  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  function close() {
+    onclose();
+    opener?.focus();
+  }
+  function onkeydown(e: KeyboardEvent) {
+    if (plainKey(e, 'Escape')) {
+      e.preventDefault();
+      close();
+    }
+  }
+  return { close, onkeydown };
+}
