@@ -96,11 +96,23 @@ impl std::fmt::Debug for Desktop {
     }
 }
 
+/// Whether X display `n` is in use: its lock file names a running process. An Xvfb stopped with
+/// SIGKILL (as `Killed` stops it) leaves its lock and socket behind, and a new X server takes
+/// both over (it checks the lock's process, as this does): after a day of test runs every number
+/// would otherwise look taken.
+fn display_taken(n: u32) -> bool {
+    match std::fs::read_to_string(format!("/tmp/.X{n}-lock")) {
+        Ok(lock) => lock
+            .trim()
+            .parse::<u32>()
+            .map_or(true, |pid| Path::new(&format!("/proc/{pid}")).exists()),
+        Err(_) => Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
+    }
+}
+
 fn start_xvfb() -> (Killed, String) {
     for n in 90..190 {
-        if Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        {
+        if display_taken(n) {
             continue;
         }
         let display = format!(":{n}");
