@@ -2,6 +2,7 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod open_with;
 pub mod sandbox;
 pub mod state;
 
@@ -10,7 +11,7 @@ use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
 use crate::state::AppState;
 
-/// Event sent to the page when the OS drop added files (payload: `SourcesView`).
+/// Event sent to the page when an OS drop or a second launch added files (payload: `SourcesView`).
 pub const SOURCES_CHANGED: &str = "oxdrop://sources-changed";
 /// Event sent while files are dragged over the window (payload: `bool`, hovering or not).
 pub const DRAG_HOVER: &str = "oxdrop://drag-hover";
@@ -24,12 +25,22 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    // Files named on the command line wait in the list until the page reads it.
+    let opened = open_with::own_paths();
+    if !opened.is_empty() {
+        tracing::info!(count = opened.len(), "opened with files");
+        state.add_sources(opened);
+    }
+    let context = tauri::generate_context!();
+    let identifier = context.config().identifier.clone();
     let result = tauri::Builder::default()
+        // First: a second launch hands over its files and exits before anything else starts.
+        .plugin(open_with::single_instance(&identifier))
         .plugin(tauri_plugin_notification::init())
         .manage(state)
         .invoke_handler(commands::handler())
         .on_window_event(on_window_event)
-        .run(tauri::generate_context!());
+        .run(context);
     if let Err(e) = result {
         tracing::error!(error = %e, "the app stopped with an error");
         std::process::exit(1);

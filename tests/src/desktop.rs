@@ -52,6 +52,27 @@ pub struct Launch {
     pub home: Option<PathBuf>,
     pub keychain_service: Option<String>,
     pub env: Vec<(String, String)>,
+    /// The app's command-line arguments, as a file manager's *Open With* passes them.
+    pub args: Vec<String>,
+}
+
+/// The environment an app instance runs in: its display and its own profile (settings, data,
+/// keychain). A second launch with the same environment is "the same app" to the first.
+#[derive(Debug, Clone, Default)]
+struct AppEnv {
+    set: Vec<(String, std::ffi::OsString)>,
+    unset: Vec<&'static str>,
+}
+
+impl AppEnv {
+    fn apply(&self, cmd: &mut Command) {
+        for name in &self.unset {
+            cmd.env_remove(name);
+        }
+        for (name, value) in &self.set {
+            cmd.env(name, value);
+        }
+    }
 }
 
 pub struct Desktop {
@@ -60,6 +81,7 @@ pub struct Desktop {
     /// Settings (`config/`), logs and journals (`data/`) of this app instance.
     pub home: PathBuf,
     pub keychain_service: String,
+    env: AppEnv,
     _home_dir: Option<TempDir>,
     _driver: Killed,
     _xvfb: Killed,
@@ -74,11 +96,23 @@ impl std::fmt::Debug for Desktop {
     }
 }
 
+/// Whether X display `n` is in use: its lock file names a running process. An Xvfb stopped with
+/// SIGKILL (as `Killed` stops it) leaves its lock and socket behind, and a new X server takes
+/// both over (it checks the lock's process, as this does): after a day of test runs every number
+/// would otherwise look taken.
+fn display_taken(n: u32) -> bool {
+    match std::fs::read_to_string(format!("/tmp/.X{n}-lock")) {
+        Ok(lock) => lock
+            .trim()
+            .parse::<u32>()
+            .map_or(true, |pid| Path::new(&format!("/proc/{pid}")).exists()),
+        Err(_) => Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
+    }
+}
+
 fn start_xvfb() -> (Killed, String) {
     for n in 90..190 {
-        if Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        {
+        if display_taken(n) {
             continue;
         }
         let display = format!(":{n}");
@@ -139,6 +173,25 @@ impl Desktop {
         let driver_log = home.join(format!("driver-{port}.log"));
         std::fs::create_dir_all(&home).expect("home");
         let log = std::fs::File::create(&driver_log).expect("driver log");
+        let mut env = AppEnv::default();
+        let vars: [(&str, std::ffi::OsString); 6] = [
+            ("DISPLAY", display.clone().into()),
+            ("NO_AT_BRIDGE", "1".into()),
+            ("OXDROP_CONFIG_DIR", home.join("config").into()),
+            ("OXDROP_DATA_DIR", home.join("data").into()),
+            ("OXDROP_KEYCHAIN_SERVICE", keychain_service.clone().into()),
+            ("OXDROP_LOG", "info,oxdrop_core=debug".into()),
+        ];
+        env.set.extend(vars.map(|(k, v)| (k.to_owned(), v)));
+        match &launch.sandbox {
+            Some(url) => env.set.push(("OXDROP_SANDBOX_URL".into(), url.into())),
+            None => env.unset.push("OXDROP_SANDBOX_URL"),
+        }
+        // Only a test that sets it gets a sandbox that is still being prepared.
+        env.unset.push("OXDROP_SANDBOX_STATUS");
+        for (k, v) in &launch.env {
+            env.set.push((k.clone(), v.into()));
+        }
         let mut cmd = Command::new(tauri_driver_bin());
         cmd.args([
             "--port",
@@ -146,23 +199,9 @@ impl Desktop {
             "--native-port",
             &native_port.to_string(),
         ])
-        .env("DISPLAY", &display)
-        .env("NO_AT_BRIDGE", "1")
-        .env("OXDROP_CONFIG_DIR", home.join("config"))
-        .env("OXDROP_DATA_DIR", home.join("data"))
-        .env("OXDROP_KEYCHAIN_SERVICE", &keychain_service)
-        .env("OXDROP_LOG", "info,oxdrop_core=debug")
         .stdout(log.try_clone().expect("log"))
         .stderr(log);
-        match &launch.sandbox {
-            Some(url) => cmd.env("OXDROP_SANDBOX_URL", url),
-            None => cmd.env_remove("OXDROP_SANDBOX_URL"),
-        };
-        // Only a test that sets it gets a sandbox that is still being prepared.
-        cmd.env_remove("OXDROP_SANDBOX_STATUS");
-        for (k, v) in &launch.env {
-            cmd.env(k, v);
-        }
+        env.apply(&mut cmd);
         let driver = Killed(cmd.spawn().unwrap_or_else(|e| {
             panic!(
                 "cannot run {} ({e}); run the setup script",
@@ -181,7 +220,10 @@ impl Desktop {
             app.display()
         );
         let mut caps = serde_json::Map::new();
-        caps.insert("tauri:options".into(), json!({ "application": app }));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": app, "args": launch.args }),
+        );
         let client = ClientBuilder::rustls()
             .expect("tls")
             .capabilities(caps)
@@ -198,11 +240,27 @@ impl Desktop {
             display,
             home,
             keychain_service,
+            env,
             _home_dir: home_dir,
             _driver: driver,
             _xvfb: xvfb,
             driver_log,
         }
+    }
+
+    /// `program` with this app's environment (display, settings, data and keychain), as when
+    /// the same user starts it again from the same desktop.
+    pub fn command_in_same_session(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        self.env.apply(&mut cmd);
+        cmd
+    }
+
+    /// How many windows on this display are shown with exactly this title.
+    pub fn visible_windows(&self, title: &str) -> usize {
+        self.xdotool(&["search", "--onlyvisible", "--name", &format!("^{title}$")])
+            .lines()
+            .count()
     }
 
     /// The app's own stderr and tauri-driver's output so far.

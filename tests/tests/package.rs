@@ -89,9 +89,23 @@ fn deb_holds_the_app(deb: &Path) {
             .join("usr/share/applications/oxdrop.desktop"),
     )
     .unwrap();
+    // "Open With": every chosen file and folder as an argument, and folders and all files
+    // offered; the dock matches the window (WM_CLASS oxdrop-app) to this launcher.
+    for line in [
+        "Name=OxDrop",
+        "Exec=oxdrop-app %F",
+        "StartupWMClass=oxdrop-app",
+        "MimeType=inode/directory;application/octet-stream;",
+        "Type=Application",
+    ] {
+        assert!(
+            desktop.lines().any(|l| l == line),
+            "{line} missing:\n{desktop}"
+        );
+    }
     assert!(
-        desktop.contains("Name=OxDrop") && desktop.contains("Exec=oxdrop-app"),
-        "{desktop}"
+        !desktop.contains("{{"),
+        "a template variable is left:\n{desktop}"
     );
     for size in ["32x32", "128x128", "256x256@2", "512x512"] {
         let icon = unpacked.path().join(format!(

@@ -9,6 +9,8 @@
 #![allow(clippy::cloned_ref_to_slice_refs, clippy::unwrap_used)]
 
 mod accounts;
+mod keyboard;
+mod open_with;
 mod scale;
 mod security;
 mod steps;

@@ -204,3 +204,72 @@ impl BrowserRecorder {
             .to_owned()
     }
 }
+
+/// Presses `keys` on whatever has the keyboard focus, as a person at the keyboard does (no
+/// element is aimed at).
+pub async fn press(app: &Desktop, keys: &str) {
+    app.client
+        .active_element()
+        .await
+        .expect("a focused element")
+        .send_keys(keys)
+        .await
+        .expect("keys");
+}
+
+/// The focused element, for messages: its tag, id, test id and text.
+pub async fn focused(app: &Desktop) -> String {
+    let js = "const e = document.activeElement; return e ? `${e.tagName.toLowerCase()}#${e.id}` + \
+              `[${e.dataset.testid ?? ''}] ${(e.textContent ?? '').trim().slice(0, 40)}` : 'none'";
+    app.client
+        .execute(js, vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn focus_is(app: &Desktop, css: &str) -> bool {
+    let js = "return document.activeElement?.matches(arguments[0]) ?? false";
+    app.client.execute(js, vec![css.into()]).await.unwrap() == true
+}
+
+/// Waits until the keyboard focus is on `css` (the page moves it after its own steps).
+pub async fn wait_focus(app: &Desktop, css: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !focus_is(app, css).await {
+        if std::time::Instant::now() > deadline {
+            let shot = app.screen_shot(&format!("failure-focus-{}", std::process::id()));
+            panic!(
+                "the focus never came to {css}; it is on {} (screen in {})",
+                focused(app).await,
+                shot.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Presses Tab (Shift+Tab with `backwards`) until the focus is on `css`, as a person looking for
+/// a control does; fails after 60 presses with the way the focus went.
+pub async fn tab_to(app: &Desktop, css: &str, backwards: bool) {
+    use fantoccini::key::Key;
+    let key = if backwards {
+        format!("{}{}", Key::Shift, Key::Tab)
+    } else {
+        Key::Tab.to_string()
+    };
+    let mut way = Vec::new();
+    for _ in 0..60 {
+        if focus_is(app, css).await {
+            return;
+        }
+        press(app, &key).await;
+        way.push(focused(app).await);
+    }
+    panic!(
+        "Tab never reached {css}; the focus went:\n{}",
+        way.join("\n")
+    );
+}
