@@ -39,6 +39,7 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
             .collect(),
         follow_links,
         ignore_patterns,
+        contents: None,
     };
     let journal_dir = app_dirs::journal_dir().ok();
     if !fresh

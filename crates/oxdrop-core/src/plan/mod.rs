@@ -28,10 +28,11 @@ use collisions::refuse_collisions;
 use exclude::ExcludeRules;
 use ignore::IgnoreRules;
 pub use recheck::{changed_since_review, review_outdated};
-use remote::{RemoteKind, RemoteTree, hash_many};
-use walk::{Candidate, Walked, io_refusal, refusal, walk_sources};
+use remote::{RemoteKind, RemoteTree};
+use walk::{Candidate, Only, Walked, io_refusal, refusal, walk_contents, walk_sources};
 
 pub use exclude::{Exclusion, ExclusionReason};
+pub(crate) use remote::hash_many;
 
 /// What the caller wants uploaded, and where.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -50,6 +51,19 @@ pub struct PlanRequest {
     /// The ignore list from OxDrop's settings (gitignore syntax), applied like `.oxenignore`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore_patterns: Vec<String>,
+    /// A watched folder: `sources` is that one folder, and what is inside it goes straight into
+    /// `dest`. Only watches ask for this (not exported to the UI).
+    #[ts(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contents: Option<FolderContents>,
+}
+
+/// Plan what is inside the one source folder rather than the folder under its own name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderContents {
+    /// Only these repository paths (the files a watch saw change); everything when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<Vec<RemotePath>>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -84,6 +98,11 @@ pub struct PlannedFile {
     #[ts(skip)]
     #[serde(default)]
     pub mtime_ns: Option<u128>,
+    /// The commit that last changed the file the branch had at `remote` when planned: a watch
+    /// names it when someone else changed a file it keeps uploaded.
+    #[ts(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_commit: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
@@ -151,9 +170,22 @@ pub struct Plan {
     pub totals: PlanTotals,
     /// A commit message describing the files, offered as the default.
     pub default_message: String,
+    /// Paths the commit removes from the branch (a watch mirroring local deletions).
+    #[ts(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removals: Vec<RemotePath>,
 }
 
 impl Plan {
+    /// Keeps only the files `keep` says, with the totals to match (a watch leaves out files
+    /// someone else changed on the branch).
+    pub fn retain_files(&mut self, keep: impl FnMut(&PlannedFile) -> bool) {
+        self.files.retain(keep);
+        let excluded = self.totals.excluded;
+        self.totals = totals(&self.files, &self.refused);
+        self.totals.excluded = excluded;
+    }
+
     /// Files that will be sent (new or overwritten).
     pub fn to_send(&self) -> impl Iterator<Item = (usize, &PlannedFile)> {
         self.files
@@ -186,13 +218,26 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
     };
     let sources = request.sources.clone();
     let dest = request.dest.clone();
+    let contents = match (&request.contents, sources.as_slice()) {
+        (None, _) => None,
+        (Some(c), [_]) => Some(c.only.as_ref().map_or_else(Only::default, Only::paths)),
+        (Some(_), _) => {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                "A folder's contents are planned from exactly one folder.",
+            ));
+        }
+    };
     let Walked {
         found,
         mut refused,
         mut excluded,
-    } = tokio::task::spawn_blocking(move || walk_sources(&sources, &dest, &rules))
-        .await
-        .map_err(Error::internal)?;
+    } = tokio::task::spawn_blocking(move || match contents {
+        Some(only) => walk_contents(&sources[0], &dest, &only, &rules),
+        None => walk_sources(&sources, &dest, &rules),
+    })
+    .await
+    .map_err(Error::internal)?;
     let candidates = refuse_collisions(found, &mut refused);
 
     // Listed at the head just read, so that what the plan saw is exactly `base_commit`.
@@ -230,8 +275,10 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
                 if size == candidate.size {
                     to_hash.push((files.len(), hash.clone()));
                 }
+                let commit = remote.as_ref().and_then(|t| t.latest_commit(&candidate.remote));
                 let mut file = planned(candidate, FileStatus::Overwrite);
                 file.remote_hash = hash;
+                file.remote_commit = commit.map(|c| c.id);
                 files.push(file);
             }
             None => files.push(planned(candidate, FileStatus::New)),
@@ -293,6 +340,7 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
         notes,
         totals,
         default_message,
+        removals: Vec::new(),
     })
 }
 
@@ -305,6 +353,7 @@ fn planned(c: Candidate, status: FileStatus) -> PlannedFile {
         hash: None,
         remote_hash: None,
         mtime_ns: c.mtime_ns,
+        remote_commit: None,
     }
 }
 
