@@ -217,6 +217,17 @@ impl Changes {
             .collect()
     }
 
+    /// When the next deletion still settling has stayed deleted for `settle` (a deletion is
+    /// not looked at again, so nothing else would wake the watch for it).
+    pub(super) fn next_settled_deletion(&self, settle: Duration, now: Instant) -> Option<Instant> {
+        self.delta
+            .values()
+            .filter(|c| c.now.is_none())
+            .map(|c| c.since + settle)
+            .filter(|at| *at > now)
+            .min()
+    }
+
     pub(super) fn oldest(&self) -> Option<Instant> {
         self.delta.values().map(|c| c.first).min()
     }
@@ -246,6 +257,24 @@ mod tests {
             },
         );
         r
+    }
+
+    #[test]
+    fn a_deletion_still_settling_says_when_it_is_ready() {
+        let t0 = Instant::now();
+        let hash = Some("h1");
+        let mut record = record_with("a.csv", seen(3, 1), hash);
+        let mut c = Changes::default();
+        c.observe(&mut record, "a.csv".into(), None, t0);
+        assert!(c.deleted(&record, SETTLE, Some(t0)).is_empty());
+        assert_eq!(c.next_settled_deletion(SETTLE, t0), Some(t0 + SETTLE));
+        let later = t0 + SETTLE;
+        assert_eq!(c.deleted(&record, SETTLE, Some(later)), ["a.csv"]);
+        assert_eq!(
+            c.next_settled_deletion(SETTLE, later),
+            None,
+            "ready: no wait"
+        );
     }
 
     #[test]

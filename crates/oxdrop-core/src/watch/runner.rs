@@ -288,6 +288,9 @@ impl Runner {
             let at = now + self.rhythm_wait(now);
             wake.push(self.retry_at.map_or(at, |r| r.max(at)));
         }
+        if !self.watch.paused && self.watch.mirror_deletions {
+            wake.extend(self.changes.next_settled_deletion(timing.settle, now));
+        }
         wake.extend(self.polling.as_ref().map(|(_, at)| *at));
         wake.extend(self.folder_missing);
         wake.into_iter().min()
