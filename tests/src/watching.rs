@@ -95,6 +95,7 @@ impl Watched {
         let mut child = self
             .user
             .command(&["watch", "run"])
+            .env("OXDROP_LOG", "warn,oxdrop_core::watch=info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -241,8 +242,28 @@ impl Watched {
         );
     }
 
+    /// SIGSTOP, and waits until every thread has stopped (the signal is not synchronous: a
+    /// thread still running could read a notification after `kill` returned).
     pub fn stop_process(&self) {
         let _ = kill(self.pid(), Signal::SIGSTOP);
+        let tasks = PathBuf::from(format!("/proc/{}/task", self.pid()));
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            let all_stopped = std::fs::read_dir(&tasks)
+                .expect("tasks")
+                .filter_map(Result::ok)
+                .all(|t| {
+                    let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+                    // The state follows the command's closing parenthesis.
+                    let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+                    matches!(state, Some('T' | 't'))
+                });
+            if all_stopped {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("watch run did not stop");
     }
 
     pub fn continue_process(&self) {

@@ -229,18 +229,34 @@ fn a_file_changed_on_the_server_is_left_alone_and_reported() {
     );
 }
 
+/// The rules of a manual upload: the `.oxenignore` at the top of the branch (as Oxen reads it)
+/// and the ignore list in OxDrop's settings.
 #[test]
 fn ignore_rules_apply() {
-    let mut w = Watched::new(&[(".oxenignore", b"*.tmp\nscratch/\n")], &[]);
+    let mut w = Watched::new(&[("first.csv", b"f")], &[]);
     w.start();
     w.wait_for_commits(1, LONG);
     w.wait_for_output("Up to date", LONG);
+    oxenpy::commit_as(
+        &w.server.url(),
+        &w.repo.to_string(),
+        "main",
+        ("Colleague", "colleague@example.com"),
+        "ignore temporary files",
+        Change::Put(".oxenignore", b"*.tmp\n"),
+    );
+    std::fs::write(
+        w.user.config_dir().join("settings.json"),
+        r#"{"format":1,"accounts":[],"active":null,"author":null,"recent":[],"ignore_patterns":["scratch/"]}"#,
+    )
+    .unwrap();
     write(&w.folder.join("result.csv"), b"r");
     write(&w.folder.join("partial.tmp"), b"t");
     write(&w.folder.join("scratch/x.csv"), b"x");
-    let commits = w.wait_for_commits(2, LONG);
-    w.assert_no_more_commits(2, Duration::from_secs(6));
+    let commits = w.wait_for_commits(3, LONG);
+    w.assert_no_more_commits(3, Duration::from_secs(6));
     assert_eq!(w.changed_in(&commits[0]), ["result.csv"]);
+    assert_eq!(commits[0].message, "Watch instrument: 1 new (result.csv)");
 }
 
 /// The kernel's queue of notifications holds 16,384 events; a watcher that stops reading
@@ -259,7 +275,14 @@ fn a_rescan_after_a_notification_overflow_finds_every_file() {
         );
     }
     w.continue_process();
+    w.wait_for_output("file notifications overflowed; rescanning", LONG);
     let commits = w.wait_for_commits(1, Duration::from_secs(300));
     w.assert_no_more_commits(1, Duration::from_secs(6));
-    assert_eq!(w.changed_in(&commits[0]).len(), 5000);
+    assert_eq!(
+        w.changed_in(&commits[0]).len(),
+        5000,
+        "{}\n{}",
+        commits[0].message,
+        w.output()
+    );
 }

@@ -97,6 +97,7 @@ fn notices(result: DebounceEventResult) -> Vec<Notice> {
             let mut changed = Vec::new();
             for event in events {
                 if event.need_rescan() {
+                    tracing::info!("file notifications overflowed; rescanning");
                     out.push(Notice::Rescan);
                     continue;
                 }
