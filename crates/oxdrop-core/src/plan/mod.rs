@@ -7,6 +7,7 @@
 //! system clutter, ignored files) is listed apart, with the reason and the rule.
 
 mod collisions;
+mod contents;
 mod exclude;
 mod ignore;
 mod recheck;
@@ -29,8 +30,9 @@ use exclude::ExcludeRules;
 use ignore::IgnoreRules;
 pub use recheck::{changed_since_review, review_outdated};
 use remote::{RemoteKind, RemoteTree};
-use walk::{Candidate, Only, Walked, io_refusal, refusal, walk_contents, walk_sources};
+use walk::{Candidate, Walked, io_refusal, refusal, walk_contents, walk_sources};
 
+pub use contents::FolderContents;
 pub use exclude::{Exclusion, ExclusionReason};
 pub(crate) use remote::hash_many;
 
@@ -56,14 +58,6 @@ pub struct PlanRequest {
     #[ts(skip)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contents: Option<FolderContents>,
-}
-
-/// Plan what is inside the one source folder rather than the folder under its own name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FolderContents {
-    /// Only these repository paths (the files a watch saw change); everything when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub only: Option<Vec<RemotePath>>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -177,15 +171,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Keeps only the files `keep` says, with the totals to match (a watch leaves out files
-    /// someone else changed on the branch).
-    pub fn retain_files(&mut self, keep: impl FnMut(&PlannedFile) -> bool) {
-        self.files.retain(keep);
-        let excluded = self.totals.excluded;
-        self.totals = totals(&self.files, &self.refused);
-        self.totals.excluded = excluded;
-    }
-
     /// Files that will be sent (new or overwritten).
     pub fn to_send(&self) -> impl Iterator<Item = (usize, &PlannedFile)> {
         self.files
@@ -218,16 +203,7 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
     };
     let sources = request.sources.clone();
     let dest = request.dest.clone();
-    let contents = match (&request.contents, sources.as_slice()) {
-        (None, _) => None,
-        (Some(c), [_]) => Some(c.only.as_ref().map_or_else(Only::default, Only::paths)),
-        (Some(_), _) => {
-            return Err(Error::new(
-                ErrorCode::InvalidInput,
-                "A folder's contents are planned from exactly one folder.",
-            ));
-        }
-    };
+    let contents = contents::only_for(request)?;
     let Walked {
         found,
         mut refused,

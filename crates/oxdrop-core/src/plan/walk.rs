@@ -2,11 +2,11 @@
 //! repository path), refusals (what cannot be uploaded, and why) or exclusions (what is left out
 //! on purpose: links leading outside the dropped item, clutter, ignored files).
 
-use std::collections::HashSet;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use super::contents::Only;
 use super::exclude::{ExcludeRules, link_outside};
 use super::{Exclusion, Refusal, RefusalReason};
 use crate::error::describe_io_error;
@@ -86,28 +86,6 @@ pub(super) fn walk_sources(sources: &[PathBuf], dest: &RemotePath, rules: &Exclu
         walk_one(source, remote, rules, &Only::default(), &mut walked);
     }
     walked
-}
-
-/// Which paths a walk keeps: everything, or only some repository paths and the folders on the
-/// way to them (a watched folder's changes, without walking the rest of the folder).
-#[derive(Debug, Default)]
-pub(super) struct Only(Option<HashSet<String>>);
-
-impl Only {
-    pub(super) fn paths<'a>(paths: impl IntoIterator<Item = &'a RemotePath>) -> Only {
-        let mut keep = HashSet::new();
-        for path in paths {
-            keep.extend(path.ancestors().map(str::to_owned));
-            keep.insert(path.as_str().to_owned());
-        }
-        Only(Some(keep))
-    }
-
-    fn keeps(&self, remote: &RemotePath) -> bool {
-        self.0
-            .as_ref()
-            .is_none_or(|keep| keep.contains(remote.as_str()))
-    }
 }
 
 /// Walks what is inside `folder` straight into `dest` (the folder's own name is not used), as a
@@ -319,7 +297,7 @@ fn walk_dir(
     for (name, path) in children {
         let Some(name) = name.to_str() else {
             // Not text: it cannot be among the paths asked for.
-            if only.0.is_some() {
+            if only.restricted() {
                 continue;
             }
             refused.push(refusal(
@@ -337,7 +315,7 @@ fn walk_dir(
                 remote: child_remote,
                 ancestors: below.clone(),
             }),
-            Err(_) if only.0.is_some() => {}
+            Err(_) if only.restricted() => {}
             Err(e) => refused.push(refusal(
                 &path,
                 None,
