@@ -41,7 +41,8 @@ struct Running {
 
 impl Watched {
     /// A folder named `instrument` holding `files` (relative path, bytes) before the watch is
-    /// added with `oxdrop watch add … extra`. Uploads once changes settled for 2 s.
+    /// added with `oxdrop watch add … extra`. Uploads once changes settled for 2 s unless `extra`
+    /// sets another `--rhythm`.
     pub fn new(files: &[(&str, &[u8])], extra: &[&str]) -> Watched {
         let server = OxenServer::start();
         let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -69,9 +70,10 @@ impl Watched {
             &repo_arg,
             "--to",
             DEST,
-            "--rhythm",
-            "settled:2s",
         ];
+        if !extra.contains(&"--rhythm") {
+            args.extend(["--rhythm", "settled:2s"]);
+        }
         args.extend_from_slice(extra);
         let added = user.run(&args);
         assert_eq!(added.code, 0, "{added:?}");
