@@ -244,6 +244,18 @@ impl Watched {
         );
     }
 
+    /// Someone else commits `bytes` at `path` on the branch (oxenai), as "Colleague".
+    pub fn colleague_puts(&self, path: &str, bytes: &[u8], message: &str) {
+        crate::oxenpy::commit_as(
+            &self.server.url(),
+            &self.repo.to_string(),
+            "main",
+            ("Colleague", "colleague@example.com"),
+            message,
+            crate::oxenpy::Change::Put(path, bytes),
+        );
+    }
+
     /// SIGSTOP, and waits until every thread has stopped (the signal is not synchronous: a
     /// thread still running could read a notification after `kill` returned).
     pub fn stop_process(&self) {

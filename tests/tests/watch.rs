@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use oxdrop_tests::oxenpy::{self, Change};
+use oxdrop_tests::oxenpy;
 use oxdrop_tests::watching::{DEST, Watched, write};
 
 const LONG: Duration = Duration::from_secs(120);
@@ -196,13 +196,10 @@ fn a_file_changed_on_the_server_is_left_alone_and_reported() {
     w.start();
     w.wait_for_commits(1, LONG);
     w.wait_for_output("Up to date", LONG);
-    oxenpy::commit_as(
-        &w.server.url(),
-        &w.repo.to_string(),
-        "main",
-        ("Colleague", "colleague@example.com"),
+    w.colleague_puts(
+        &format!("{DEST}/shared.csv"),
+        b"v1 fixed on the server",
         "fix a value",
-        Change::Put(&format!("{DEST}/shared.csv"), b"v1 fixed on the server"),
     );
     write(&w.folder.join("shared.csv"), b"v2 from the instrument");
     write(&w.folder.join("mine.csv"), b"m2");
@@ -238,14 +235,7 @@ fn ignore_rules_apply() {
     w.start();
     w.wait_for_commits(1, LONG);
     w.wait_for_output("Up to date", LONG);
-    oxenpy::commit_as(
-        &w.server.url(),
-        &w.repo.to_string(),
-        "main",
-        ("Colleague", "colleague@example.com"),
-        "ignore temporary files",
-        Change::Put(".oxenignore", b"*.tmp\n"),
-    );
+    w.colleague_puts(".oxenignore", b"*.tmp\n", "ignore temporary files");
     std::fs::write(
         w.user.config_dir().join("settings.json"),
         r#"{"format":1,"accounts":[],"active":null,"author":null,"recent":[],"ignore_patterns":["scratch/"]}"#,

@@ -72,12 +72,7 @@ pub struct WatchContext {
 impl WatchContext {
     /// The OS config and data folders (or `$OXDROP_CONFIG_DIR`, `$OXDROP_DATA_DIR`).
     pub fn default_location() -> Result<WatchContext> {
-        let data_dir = crate::app_dirs::data_dir().ok_or_else(|| {
-            Error::new(
-                ErrorCode::LocalIo,
-                "This system has no data folder for OxDrop.",
-            )
-        })?;
+        let data_dir = crate::app_dirs::required_data_dir()?;
         Ok(WatchContext {
             store: WatchStore::default_location()?,
             settings: SettingsStore::default_location()?,

@@ -33,14 +33,7 @@ impl WatchStore {
 
     /// In the OS config folder (or `$OXDROP_CONFIG_DIR`), beside the settings.
     pub fn default_location() -> Result<WatchStore> {
-        crate::app_dirs::config_dir()
-            .map(|d| WatchStore::new(&d))
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::ConfigUnwritable,
-                    "This system has no configuration folder for OxDrop.",
-                )
-            })
+        crate::app_dirs::required_config_dir().map(|d| WatchStore::new(&d))
     }
 
     pub fn path(&self) -> &Path {
