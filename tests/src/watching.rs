@@ -172,17 +172,27 @@ impl Watched {
 
     /// Waits until `watch run` has printed `needle`.
     pub fn wait_for_output(&self, needle: &str, within: Duration) -> String {
+        self.wait_for_line(needle, within, |out| out.contains(needle))
+    }
+
+    /// Waits until what `watch run` printed satisfies `done` (`what` says what for the panic).
+    pub fn wait_for_line(
+        &self,
+        what: &str,
+        within: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
         let started = Instant::now();
         loop {
             let out = self.output();
-            if out.contains(needle) {
+            if done(&out) {
                 return out;
             }
             assert!(
                 started.elapsed() < within,
-                "no '{needle}' after {within:?}; watch run said:\n{out}"
+                "no '{what}' after {within:?}; watch run said:\n{out}"
             );
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 

@@ -136,6 +136,46 @@ fn killed_and_restarted_it_uploads_what_changed_while_it_was_down() {
     assert_eq!(w.changed_in(&commits[0]), ["b.txt"]);
 }
 
+/// Killed in the middle of an upload (one file per request, so it is surely under way), the
+/// next start finishes that upload first: one commit with every file, nothing twice.
+#[test]
+fn killed_mid_upload_it_finishes_that_upload_first_in_one_commit() {
+    let mut w = Watched::new(&[("README.txt", b"runs")], &[]);
+    let user = std::mem::take(&mut w.user);
+    w.user = user
+        .with_env("OXDROP_PARALLEL", "1")
+        .with_env("OXDROP_BATCH_FILES", "1");
+    w.start();
+    w.wait_for_commits(1, LONG);
+    w.wait_for_output("Up to date", LONG);
+    for i in 0..60u8 {
+        write(
+            &w.folder.join(format!("f{i:02}.csv")),
+            &vec![b'a' + i % 26; 2000 + usize::from(i)],
+        );
+    }
+    w.wait_for_line("Uploading 10% or more", LONG, |out| {
+        out.lines().any(|l| {
+            l.split("Uploading ")
+                .nth(1)
+                .and_then(|rest| rest.split('%').next()?.parse::<u8>().ok())
+                .is_some_and(|p| (10..90).contains(&p))
+        })
+    });
+    w.kill();
+    assert_eq!(w.commits().len(), 1, "nothing more committed yet");
+
+    w.start();
+    let commits = w.wait_for_commits(2, LONG);
+    w.wait_for_output("Up to date", LONG);
+    w.assert_no_more_commits(2, Duration::from_secs(6));
+    assert_eq!(w.changed_in(&commits[0]).len(), 60);
+    assert_eq!(
+        commits[0].message,
+        "Watch instrument: 60 new (f00.csv, f01.csv, f02.csv and 57 more)"
+    );
+}
+
 #[test]
 fn a_local_deletion_changes_nothing_on_the_server_by_default() {
     let mut w = Watched::new(&[("keep.txt", b"k"), ("gone.txt", b"g")], &[]);

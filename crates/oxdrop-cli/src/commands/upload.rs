@@ -225,7 +225,7 @@ fn ctrl_c_cancels() -> CancellationToken {
 
 /// Engine knobs for experiments and benchmarks: OXDROP_PARALLEL, OXDROP_SMALL_MAX,
 /// OXDROP_BATCH_BYTES, OXDROP_BATCH_FILES, OXDROP_BIG_FILES, OXDROP_GZIP=never|auto|always.
-fn tuning_from_env() -> Tuning {
+pub(crate) fn tuning_from_env() -> Tuning {
     let mut t = Tuning::default();
     let num = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     if let Some(v) = num("OXDROP_PARALLEL") {

@@ -207,6 +207,8 @@ pub fn cmd_resolve(id: &str, upload_mine: bool, paths: Vec<String>) -> Result<Ex
 /// Runs every watch until Ctrl-C (or SIGTERM), printing each change of state.
 pub async fn cmd_run(author: Option<&str>, json: bool) -> Result<Exit, Error> {
     let mut ctx = context()?;
+    // The same engine knobs as `oxdrop upload` (OXDROP_PARALLEL, OXDROP_BATCH_FILES, …).
+    ctx.tuning = super::upload::tuning_from_env();
     if let Some(text) = author {
         ctx.author = Some(connect::author(Some(text))?);
     }
