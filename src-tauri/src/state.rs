@@ -288,6 +288,7 @@ mod tests {
             sources: vec![],
             follow_links: false,
             ignore_patterns: vec![],
+            contents: None,
         };
         let plan: Plan = serde_json::from_value(serde_json::json!({
             "repo": repo, "branch": "main", "dest": "", "base_commit": null, "files": [],

@@ -10,6 +10,7 @@ pub mod nginx;
 pub mod oxenpy;
 pub mod server;
 pub mod upload;
+pub mod watching;
 
 use std::path::PathBuf;
 

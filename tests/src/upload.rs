@@ -54,6 +54,7 @@ pub fn request(repo: &RepoRef, branch: &str, dest: &str, sources: &[PathBuf]) ->
         sources: sources.to_vec(),
         follow_links: false,
         ignore_patterns: Vec::new(),
+        contents: None,
     }
 }
 

@@ -194,6 +194,7 @@ async fn listing_is_paginated_and_files_download() {
         sources: vec![tmp.path().join("many")],
         follow_links: false,
         ignore_patterns: vec![],
+        contents: None,
     };
     let plan = oxdrop_core::plan::make_plan(&client, &request)
         .await

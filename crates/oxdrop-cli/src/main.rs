@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use oxdrop_core::Error;
 
-use crate::commands::{accounts, repos, upload};
+use crate::commands::{accounts, repos, upload, watch};
 use crate::exit::Exit;
 
 #[derive(Parser, Debug)]
@@ -91,6 +91,71 @@ enum Command {
         #[arg(long, default_value = "main")]
         branch: String,
     },
+    /// Keep folders uploaded: each change becomes a commit, on a rhythm.
+    Watch {
+        #[command(subcommand)]
+        command: WatchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum WatchCommand {
+    /// Keep a folder uploaded to a repository (`watch run`, or the app, does the uploading).
+    Add(WatchAddArgs),
+    /// List the watched folders.
+    List,
+    /// Stop watching a folder (what it uploaded stays in the repository).
+    Remove { id: String },
+    /// Stop uploading a folder's changes for now.
+    Pause { id: String },
+    /// Upload a paused folder's changes again.
+    Resume { id: String },
+    /// Settle files someone else changed on the server (while `watch run` is stopped).
+    Resolve {
+        id: String,
+        /// Upload this computer's version over theirs in the next commit.
+        #[arg(
+            long,
+            conflicts_with = "keep_theirs",
+            required_unless_present = "keep_theirs"
+        )]
+        upload_mine: bool,
+        /// Keep the server's version until the file changes here again.
+        #[arg(long)]
+        keep_theirs: bool,
+        /// Only these files (relative to the folder); all of them by default.
+        paths: Vec<String>,
+    },
+    /// Keep every watched folder uploaded until Ctrl-C, printing each change of state.
+    Run {
+        /// Commit author as "Name <email>" (default: $OXDROP_AUTHOR, or the saved author).
+        #[arg(long, env = "OXDROP_AUTHOR")]
+        author: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct WatchAddArgs {
+    /// The folder to keep uploaded.
+    folder: PathBuf,
+    /// Repository, as namespace/name.
+    #[arg(long)]
+    repo: String,
+    #[arg(long, default_value = "main")]
+    branch: String,
+    /// Folder in the repository its contents go to (default: the folder's own name).
+    #[arg(long = "to")]
+    dest: Option<String>,
+    /// When to upload: settled:2m (once changes have settled for 2 minutes), every:1h, or
+    /// daily (at most once a day, when something changed).
+    #[arg(long, default_value = "settled:2m")]
+    rhythm: String,
+    /// Remove files from the repository when they are deleted from the folder (asks first).
+    #[arg(long)]
+    mirror_deletions: bool,
+    /// Confirm --mirror-deletions without asking (for scripts).
+    #[arg(long, requires = "mirror_deletions")]
+    yes: bool,
 }
 
 // No doc comment here: the `Upload` variant's one is the subcommand's help.
@@ -179,5 +244,23 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
             path,
             branch,
         } => repos::cmd_ls(server, &target, &path, &branch, json).await,
+        Command::Watch { command } => run_watch(server, command, json).await,
+    }
+}
+
+async fn run_watch(server: Option<&str>, command: WatchCommand, json: bool) -> Result<Exit, Error> {
+    match command {
+        WatchCommand::Add(args) => watch::cmd_add(server, args, json).await,
+        WatchCommand::List => watch::cmd_list(json),
+        WatchCommand::Remove { id } => watch::cmd_remove(&id).await,
+        WatchCommand::Pause { id } => watch::cmd_pause(&id, true),
+        WatchCommand::Resume { id } => watch::cmd_pause(&id, false),
+        WatchCommand::Resolve {
+            id,
+            upload_mine,
+            paths,
+            ..
+        } => watch::cmd_resolve(&id, upload_mine, paths),
+        WatchCommand::Run { author } => watch::cmd_run(author.as_deref(), json).await,
     }
 }

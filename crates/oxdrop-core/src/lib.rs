@@ -16,6 +16,7 @@ pub mod secret;
 pub mod server_url;
 pub mod sync;
 pub mod upload;
+pub mod watch;
 
 pub use client::OxenClient;
 pub use error::{Error, ErrorCode, Result};

@@ -54,6 +54,7 @@ pub async fn plan_upload(state: State<'_, AppState>, args: PlanArgs) -> Result<P
         sources: state.source_paths(),
         follow_links: args.follow_links,
         ignore_patterns: state.settings.load().ignore_patterns,
+        contents: None,
     };
     let plan = make_plan(&session.client, &request).await?;
     state.remember_plan(request, plan.clone());

@@ -39,6 +39,7 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
             .collect(),
         follow_links,
         ignore_patterns,
+        contents: None,
     };
     let journal_dir = app_dirs::journal_dir().ok();
     if !fresh
@@ -224,7 +225,7 @@ fn ctrl_c_cancels() -> CancellationToken {
 
 /// Engine knobs for experiments and benchmarks: OXDROP_PARALLEL, OXDROP_SMALL_MAX,
 /// OXDROP_BATCH_BYTES, OXDROP_BATCH_FILES, OXDROP_BIG_FILES, OXDROP_GZIP=never|auto|always.
-fn tuning_from_env() -> Tuning {
+pub(crate) fn tuning_from_env() -> Tuning {
     let mut t = Tuning::default();
     let num = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     if let Some(v) = num("OXDROP_PARALLEL") {

@@ -107,14 +107,7 @@ impl SettingsStore {
 
     /// In the OS config folder (or `$OXDROP_CONFIG_DIR`).
     pub fn default_location() -> Result<SettingsStore> {
-        crate::app_dirs::config_dir()
-            .map(|d| SettingsStore::new(&d))
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::ConfigUnwritable,
-                    "This system has no configuration folder for OxDrop.",
-                )
-            })
+        crate::app_dirs::required_config_dir().map(|d| SettingsStore::new(&d))
     }
 
     pub fn path(&self) -> &Path {

@@ -91,7 +91,7 @@ impl ClientOptions {
 }
 
 /// `OXDROP_TIME_SCALE`, read once; 1 when unset or not a positive number.
-fn time_scale() -> f64 {
+pub(crate) fn time_scale() -> f64 {
     static SCALE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
     *SCALE.get_or_init(|| {
         std::env::var(TIME_SCALE_VAR)

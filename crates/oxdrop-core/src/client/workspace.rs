@@ -157,6 +157,29 @@ impl OxenClient {
         Ok(body.paths)
     }
 
+    /// Stages the removal of these paths (files or folders) from the branch in the workspace.
+    /// Returns the paths the server could not remove (206): not in the workspace's commit, so
+    /// already gone. Staging a removal again is harmless, so a resumed upload simply repeats it.
+    pub async fn stage_removals(
+        &self,
+        repo: &RepoRef,
+        workspace_id: &str,
+        paths: &[RemotePath],
+    ) -> Result<Vec<String>> {
+        let paths: Vec<&str> = paths.iter().map(RemotePath::as_str).collect();
+        let req = self
+            .request(
+                Method::DELETE,
+                self.repo_url(repo, &["workspaces", workspace_id, "files"]),
+            )
+            .json(&paths)
+            .timeout(self.options().request_timeout);
+        let response = self.send(req, &ApiCall::Stage(repo)).await?;
+        let partial = response.status() == reqwest::StatusCode::PARTIAL_CONTENT;
+        let body: wire::PathsBody = self.parse_json(response).await?;
+        Ok(if partial { body.paths } else { Vec::new() })
+    }
+
     /// Begins a part upload of a file whose XXH3-128 and size are known, staged into the
     /// workspace at `path` once complete.
     pub async fn begin_upload(

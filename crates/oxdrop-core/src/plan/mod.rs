@@ -7,6 +7,7 @@
 //! system clutter, ignored files) is listed apart, with the reason and the rule.
 
 mod collisions;
+mod contents;
 mod exclude;
 mod ignore;
 mod recheck;
@@ -28,10 +29,12 @@ use collisions::refuse_collisions;
 use exclude::ExcludeRules;
 use ignore::IgnoreRules;
 pub use recheck::{changed_since_review, review_outdated};
-use remote::{RemoteKind, RemoteTree, hash_many};
-use walk::{Candidate, Walked, io_refusal, refusal, walk_sources};
+use remote::{RemoteKind, RemoteTree};
+use walk::{Candidate, Walked, io_refusal, refusal, walk_contents, walk_sources};
 
+pub use contents::FolderContents;
 pub use exclude::{Exclusion, ExclusionReason};
+pub(crate) use remote::hash_many;
 
 /// What the caller wants uploaded, and where.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -50,6 +53,11 @@ pub struct PlanRequest {
     /// The ignore list from OxDrop's settings (gitignore syntax), applied like `.oxenignore`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore_patterns: Vec<String>,
+    /// A watched folder: `sources` is that one folder, and what is inside it goes straight into
+    /// `dest`. Only watches ask for this (not exported to the UI).
+    #[ts(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contents: Option<FolderContents>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -84,6 +92,11 @@ pub struct PlannedFile {
     #[ts(skip)]
     #[serde(default)]
     pub mtime_ns: Option<u128>,
+    /// The commit that last changed the file the branch had at `remote` when planned: a watch
+    /// names it when someone else changed a file it keeps uploaded.
+    #[ts(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_commit: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
@@ -151,6 +164,10 @@ pub struct Plan {
     pub totals: PlanTotals,
     /// A commit message describing the files, offered as the default.
     pub default_message: String,
+    /// Paths the commit removes from the branch (a watch mirroring local deletions).
+    #[ts(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removals: Vec<RemotePath>,
 }
 
 impl Plan {
@@ -186,13 +203,17 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
     };
     let sources = request.sources.clone();
     let dest = request.dest.clone();
+    let contents = contents::only_for(request)?;
     let Walked {
         found,
         mut refused,
         mut excluded,
-    } = tokio::task::spawn_blocking(move || walk_sources(&sources, &dest, &rules))
-        .await
-        .map_err(Error::internal)?;
+    } = tokio::task::spawn_blocking(move || match contents {
+        Some(only) => walk_contents(&sources[0], &dest, &only, &rules),
+        None => walk_sources(&sources, &dest, &rules),
+    })
+    .await
+    .map_err(Error::internal)?;
     let candidates = refuse_collisions(found, &mut refused);
 
     // Listed at the head just read, so that what the plan saw is exactly `base_commit`.
@@ -230,8 +251,10 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
                 if size == candidate.size {
                     to_hash.push((files.len(), hash.clone()));
                 }
+                let commit = remote.as_ref().and_then(|t| t.latest_commit(&candidate.remote));
                 let mut file = planned(candidate, FileStatus::Overwrite);
                 file.remote_hash = hash;
+                file.remote_commit = commit.map(|c| c.id);
                 files.push(file);
             }
             None => files.push(planned(candidate, FileStatus::New)),
@@ -293,6 +316,7 @@ pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Pla
         notes,
         totals,
         default_message,
+        removals: Vec::new(),
     })
 }
 
@@ -305,6 +329,7 @@ fn planned(c: Candidate, status: FileStatus) -> PlannedFile {
         hash: None,
         remote_hash: None,
         mtime_ns: c.mtime_ns,
+        remote_commit: None,
     }
 }
 

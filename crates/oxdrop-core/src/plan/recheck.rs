@@ -140,6 +140,7 @@ mod tests {
             hash: None,
             remote_hash: remote_hash.map(str::to_owned),
             mtime_ns: None,
+            remote_commit: None,
         }
     }
 

@@ -145,7 +145,7 @@ impl RemoteTree {
 }
 
 /// Hashes files on blocking threads, a few at a time, preserving order.
-pub(super) async fn hash_many(paths: Vec<PathBuf>) -> Result<Vec<std::io::Result<(String, u64)>>> {
+pub(crate) async fn hash_many(paths: Vec<PathBuf>) -> Result<Vec<std::io::Result<(String, u64)>>> {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(4);

@@ -338,6 +338,7 @@ fn pf(remote: &str, status: FileStatus) -> PlannedFile {
         hash: None,
         remote_hash: None,
         mtime_ns: None,
+        remote_commit: None,
     }
 }
 

@@ -6,6 +6,7 @@ use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use super::contents::Only;
 use super::exclude::{ExcludeRules, link_outside};
 use super::{Exclusion, Refusal, RefusalReason};
 use crate::error::describe_io_error;
@@ -82,8 +83,22 @@ pub(super) fn walk_sources(sources: &[PathBuf], dest: &RemotePath, rules: &Exclu
                 continue;
             }
         };
-        walk_one(source, remote, rules, &mut walked);
+        walk_one(source, remote, rules, &Only::default(), &mut walked);
     }
+    walked
+}
+
+/// Walks what is inside `folder` straight into `dest` (the folder's own name is not used), as a
+/// watched folder is uploaded: links must stay inside it, and clutter and ignore rules apply
+/// to everything in it.
+pub(super) fn walk_contents(
+    folder: &Path,
+    dest: &RemotePath,
+    only: &Only,
+    rules: &ExcludeRules,
+) -> Walked {
+    let mut walked = Walked::default();
+    walk_one(folder, dest.clone(), rules, only, &mut walked);
     walked
 }
 
@@ -123,7 +138,13 @@ struct Pending {
     ancestors: Rc<Vec<(u64, u64)>>,
 }
 
-fn walk_one(source: &Path, remote: RemotePath, rules: &ExcludeRules, walked: &mut Walked) {
+fn walk_one(
+    source: &Path,
+    remote: RemotePath,
+    rules: &ExcludeRules,
+    only: &Only,
+    walked: &mut Walked,
+) {
     // Links must stay inside this. A dropped link was the user's own choice: its target is the
     // root. (Not resolvable: the source itself is refused below.)
     let root = std::fs::canonicalize(source).ok();
@@ -150,7 +171,7 @@ fn walk_one(source: &Path, remote: RemotePath, rules: &ExcludeRules, walked: &mu
             continue;
         }
         if meta.is_dir() {
-            walk_dir(item, &meta, &mut stack, refused);
+            walk_dir(item, &meta, only, &mut stack, refused);
         } else if meta.is_file() {
             match add_file(item, &meta) {
                 Ok(c) => found.push(c),
@@ -223,7 +244,13 @@ fn stat_following_links(item: &Pending) -> Result<(Metadata, bool), Refusal> {
 
 /// Puts a folder's entries on the stack, in name order, unless the folder loops back on one
 /// above it.
-fn walk_dir(item: Pending, meta: &Metadata, stack: &mut Vec<Pending>, refused: &mut Vec<Refusal>) {
+fn walk_dir(
+    item: Pending,
+    meta: &Metadata,
+    only: &Only,
+    stack: &mut Vec<Pending>,
+    refused: &mut Vec<Refusal>,
+) {
     let Pending {
         local,
         remote,
@@ -269,6 +296,10 @@ fn walk_dir(item: Pending, meta: &Metadata, stack: &mut Vec<Pending>, refused: &
     let below = Rc::new(below);
     for (name, path) in children {
         let Some(name) = name.to_str() else {
+            // Not text: it cannot be among the paths asked for.
+            if only.restricted() {
+                continue;
+            }
             refused.push(refusal(
                 &path,
                 None,
@@ -278,11 +309,13 @@ fn walk_dir(item: Pending, meta: &Metadata, stack: &mut Vec<Pending>, refused: &
             continue;
         };
         match remote.join(name) {
+            Ok(child_remote) if !only.keeps(&child_remote) => {}
             Ok(child_remote) => stack.push(Pending {
                 local: path,
                 remote: child_remote,
                 ancestors: below.clone(),
             }),
+            Err(_) if only.restricted() => {}
             Err(e) => refused.push(refusal(
                 &path,
                 None,

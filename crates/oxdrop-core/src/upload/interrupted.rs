@@ -200,6 +200,7 @@ mod tests {
                     hash: None,
                     mtime_ns: Some(*mtime),
                     remote_hash: None,
+                    remote_commit: None,
                 })
                 .collect(),
             refused: vec![],
@@ -207,6 +208,7 @@ mod tests {
             notes: vec![],
             totals: PlanTotals::default(),
             default_message: "m".into(),
+            removals: vec![],
         }
     }
 

@@ -226,6 +226,7 @@ mod tests {
             hash: None,
             remote_hash: None,
             mtime_ns: None,
+            remote_commit: None,
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod big;
 mod commit;
+mod removals;
 mod single_put;
 mod small;
 mod workspace;
@@ -53,6 +54,14 @@ pub(crate) struct UploadRun<'a> {
     started_unix: u64,
 }
 
+/// A run dropped before it finished (a watch stopped mid-upload, as a crash would stop it) keeps
+/// its journal and workspace for resume, and must not leave its progress ticker running.
+impl Drop for UploadRun<'_> {
+    fn drop(&mut self) {
+        self.ticker.abort();
+    }
+}
+
 impl<'a> UploadRun<'a> {
     pub(crate) async fn start(
         client: &'a OxenClient,
@@ -63,7 +72,7 @@ impl<'a> UploadRun<'a> {
         cancel: CancellationToken,
     ) -> Result<UploadRun<'a>> {
         options.author.check()?;
-        if plan.to_send().next().is_none() {
+        if plan.to_send().next().is_none() && plan.removals.is_empty() {
             return Err(if plan.files.is_empty() {
                 Error::new(
                     ErrorCode::NothingToUpload,
@@ -244,6 +253,7 @@ impl<'a> UploadRun<'a> {
         }
         if self.workspace_id.is_none()
             && self.plan.base_commit.is_none()
+            && self.plan.removals.is_empty()
             && let Some(files) = self.single_put_candidates()
         {
             self.check_branch_head().await?;
@@ -277,15 +287,16 @@ impl<'a> UploadRun<'a> {
         }
         let staged = lock(&self.staged).len();
         let failed = std::mem::take(&mut *lock(&self.failed));
-        if staged == 0 {
+        if staged == 0 && self.plan.removals.is_empty() {
             return Err(nothing_sent(&failed));
         }
         if let Some(j) = lock(&self.journal).as_mut() {
             j.save(true)?;
         }
+        let workspace_id = self.workspace_id.clone().unwrap_or_default();
+        self.stage_removals(&workspace_id).await?;
         self.tracker.phase(Phase::Committing);
         self.tracker.notice(None);
-        let workspace_id = self.workspace_id.clone().unwrap_or_default();
         let commit = match self.commit(&workspace_id).await {
             Err(e) if e.code == ErrorCode::BranchMoved => Err(self.name_the_conflict(e).await),
             other => other,

@@ -18,6 +18,7 @@ fn plan_file(id: &UploadId) -> PlanFile {
             sources: vec![],
             follow_links: false,
             ignore_patterns: vec![],
+            contents: None,
         },
         plan: Plan {
             repo,
@@ -30,6 +31,7 @@ fn plan_file(id: &UploadId) -> PlanFile {
             notes: vec![],
             totals: PlanTotals::default(),
             default_message: "m".into(),
+            removals: vec![],
         },
         message: "m".into(),
         author: Author {
