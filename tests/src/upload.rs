@@ -63,6 +63,7 @@ pub fn options(message: &str) -> UploadOptions {
         author: author(),
         tuning: Tuning::default(),
         journal_dir: None,
+        ..UploadOptions::default()
     }
 }
 

@@ -7,13 +7,16 @@ pub mod client;
 pub mod error;
 pub(crate) mod fs;
 pub mod hash;
+pub mod history;
 pub mod model;
 pub mod plan;
+pub mod queue;
 pub mod remote_path;
 pub mod repo_ref;
 pub mod retry;
 pub mod secret;
 pub mod server_url;
+pub(crate) mod store;
 pub mod sync;
 pub mod upload;
 

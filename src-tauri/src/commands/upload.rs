@@ -97,6 +97,7 @@ pub async fn start_upload(
         author: args.author,
         tuning: Tuning::default(),
         journal_dir: Some(state.journal_dir.clone()),
+        ..UploadOptions::default()
     };
     let client = session.client;
     let result = run_contained(async move {
@@ -212,7 +213,16 @@ pub async fn resume_upload(
     let (client, dir) = (session.client, state.journal_dir.clone());
     let result = run_contained(async move {
         let sink = channel_sink(progress);
-        upload::resume(&client, &dir, &id, Tuning::default(), sink, cancel).await
+        upload::resume(
+            &client,
+            &dir,
+            &id,
+            Tuning::default(),
+            sink,
+            cancel,
+            Default::default(),
+        )
+        .await
     })
     .await;
     drop(slot);
