@@ -816,3 +816,51 @@ async fn heavy_a_queued_upload_paused_mid_way_keeps_what_was_sent_and_resumes_to
     assert_eq!(report.log.len(), 2, "one commit more: {:?}", report.log);
     assert_eq!(report.log[0].id, outcome.commit.id);
 }
+
+#[tokio::test]
+async fn a_queued_upload_whose_repository_or_branch_vanished_is_stopped_with_that_reason() {
+    use oxdrop_core::queue::{Origin, QueuedUpload, check_destination};
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("vanish").await;
+    let seed = fixtures::write_file(&tmp.path().join("seed.txt"), 10, 0);
+    upload_paths(&client, &repo, "main", "", &[seed], "seed")
+        .await
+        .unwrap();
+    client.create_branch(&repo, "side", "main").await.unwrap();
+    let file = fixtures::write_file(&tmp.path().join("a.txt"), 10, 1);
+    let server_url = server.server_url();
+    let queued = |branch: &str| {
+        let req = request(&repo, branch, "", &[file.clone()]);
+        let (client, server_url) = (&client, &server_url);
+        async move {
+            let plan = make_plan(client, &req).await.unwrap();
+            QueuedUpload::new("q", "acc", server_url, &req, &plan, "m", Origin::Manual)
+        }
+    };
+    let on_side = queued("side").await;
+    check_destination(&client, &on_side).await.unwrap();
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/api/repos/{repo}/branches/side", server.url()))
+        .header("user-agent", oxdrop_core::client::USER_AGENT)
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{deleted:?}");
+    let err = check_destination(&client, &on_side).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::BranchNotFound, "{err:?}");
+    assert!(
+        err.message.contains("branch side no longer exists"),
+        "{}",
+        err.message
+    );
+
+    let on_main = queued("main").await;
+    client.delete_repository(&repo).await.unwrap();
+    let err = check_destination(&client, &on_main).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::RepoNotFound, "{err:?}");
+    assert!(err.message.contains("no longer exists"), "{}", err.message);
+}

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use entry::{FailedSummary, Origin, Outcome, Problem, QueuedUpload, UploadState};
 
+use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::LockedJson;
 use crate::upload::{self, UploadId};
@@ -166,6 +167,44 @@ impl Queue {
             entry.state = UploadState::Interrupted;
             self.uploads.insert(0, entry);
         }
+    }
+}
+
+/// Before a queued (or resumed) upload starts: its repository and branch are still there. A
+/// vanished one stops it with that reason; it stays in the list to fix or discard.
+pub async fn check_destination(client: &OxenClient, upload: &QueuedUpload) -> Result<()> {
+    let gone = |e: &Error| {
+        matches!(
+            e.code,
+            ErrorCode::RepoNotFound | ErrorCode::NamespaceNotFound | ErrorCode::NotFound
+        )
+    };
+    match client.repository(&upload.repo).await {
+        Err(e) if gone(&e) => {
+            return Err(Error::new(
+                ErrorCode::RepoNotFound,
+                format!(
+                    "The repository {} no longer exists on the server, so this upload was not started. Create it again and resume, or discard the upload.",
+                    upload.repo
+                ),
+            )
+            .retryable(false));
+        }
+        other => other.map(|_| ())?,
+    }
+    if upload.new_branch {
+        return Ok(());
+    }
+    match client.branch(&upload.repo, &upload.branch).await {
+        Err(e) if e.code == ErrorCode::BranchNotFound || gone(&e) => Err(Error::new(
+            ErrorCode::BranchNotFound,
+            format!(
+                "The branch {} no longer exists in {}, so this upload was not started. Create it again and resume, or discard the upload.",
+                upload.branch, upload.repo
+            ),
+        )
+        .retryable(false)),
+        other => other.map(|_| ()),
     }
 }
 
