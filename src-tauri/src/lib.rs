@@ -1,7 +1,9 @@
 //! OxDrop's desktop shell. Commands are thin: parse, call `oxdrop_core`, map the error.
 
 pub mod bindings;
+pub mod clipboard;
 pub mod commands;
+pub mod runner;
 pub mod sandbox;
 pub mod state;
 
@@ -24,9 +26,17 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    let runner = match uploads_runner() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("OxDrop cannot start: {}", e.message);
+            std::process::exit(1);
+        }
+    };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .manage(state)
+        .manage(runner)
         .invoke_handler(commands::handler())
         .on_window_event(on_window_event)
         .run(tauri::generate_context!());
@@ -46,6 +56,17 @@ fn app_state() -> Result<AppState, oxdrop_core::Error> {
         journal_dir,
         sandbox,
     ))
+}
+
+fn uploads_runner() -> Result<runner::Runner, oxdrop_core::Error> {
+    let data_dir = oxdrop_core::app_dirs::data_dir().ok_or_else(|| {
+        oxdrop_core::Error::new(
+            oxdrop_core::ErrorCode::LocalIo,
+            "This system has no data folder for OxDrop.",
+        )
+    })?;
+    let journal_dir = oxdrop_core::app_dirs::journal_dir()?;
+    Ok(runner::Runner::new(&data_dir, journal_dir))
 }
 
 /// Files dropped from the OS arrive here, from the window system, never from the page: only

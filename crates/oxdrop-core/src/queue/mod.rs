@@ -144,6 +144,12 @@ impl Queue {
     /// the user says. Uploads interrupted outside the list (by the command line, or before the
     /// list existed) are added, so they can be resumed or discarded here.
     pub fn after_restart(&mut self, journal_dir: &Path) {
+        self.interrupt_running();
+        self.adopt_interrupted(journal_dir);
+    }
+
+    /// What was running when the app stopped is interrupted, to be resumed when the user says.
+    pub fn interrupt_running(&mut self) {
         for u in &mut self.uploads {
             if u.state == UploadState::Running {
                 u.state = UploadState::Interrupted;
@@ -153,6 +159,11 @@ impl Queue {
                 )));
             }
         }
+    }
+
+    /// Uploads interrupted outside the list (by the command line, or before the list existed)
+    /// are added to it, first.
+    pub fn adopt_interrupted(&mut self, journal_dir: &Path) {
         for found in upload::list_resumable(journal_dir) {
             if self.get(&found.id).is_some() {
                 continue;
