@@ -9,6 +9,7 @@
 #![allow(clippy::cloned_ref_to_slice_refs, clippy::unwrap_used)]
 
 mod accounts;
+mod queue;
 mod scale;
 mod security;
 mod steps;
