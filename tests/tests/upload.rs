@@ -11,7 +11,9 @@ use std::time::Duration;
 use oxdrop_core::ErrorCode;
 use oxdrop_core::plan::{FileStatus, make_plan};
 use oxdrop_core::upload::{self, FileState, Phase};
-use oxdrop_tests::upload::{Fixture, Recorder, options, pairs, request, upload_paths};
+use oxdrop_tests::upload::{
+    Fixture, Recorder, fire_when_sent, options, pairs, request, upload_paths,
+};
 use oxdrop_tests::{fixtures, oxenpy};
 use tokio_util::sync::CancellationToken;
 
@@ -436,22 +438,8 @@ async fn heavy_cancel_mid_upload_commits_nothing_and_leaves_no_workspace() {
     let plan = make_plan(&client, &req).await.unwrap();
     let cancel = CancellationToken::new();
     let recorder = Arc::new(Recorder::default());
-    let trigger = cancel.clone();
-    let watcher = recorder.clone();
-    tokio::spawn(async move {
-        // Cancel once the upload is visibly under way.
-        loop {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if watcher
-                .snapshots()
-                .iter()
-                .any(|s| s.bytes_done > 20 * 1024 * 1024)
-            {
-                trigger.cancel();
-                return;
-            }
-        }
-    });
+    // Cancel once the upload is visibly under way.
+    fire_when_sent(recorder.clone(), cancel.clone(), 20 * 1024 * 1024);
     let started = std::time::Instant::now();
     let err = upload::upload(
         &client,
@@ -749,20 +737,7 @@ async fn heavy_a_queued_upload_paused_mid_way_keeps_what_was_sent_and_resumes_to
     );
 
     let recorder = Arc::new(Recorder::default());
-    let (trigger, watcher) = (pause.clone(), recorder.clone());
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if watcher
-                .snapshots()
-                .iter()
-                .any(|s| s.bytes_done > 20 * 1024 * 1024)
-            {
-                trigger.cancel();
-                return;
-            }
-        }
-    });
+    fire_when_sent(recorder.clone(), pause.clone(), 20 * 1024 * 1024);
     let run = |pause: CancellationToken, sink: Arc<Recorder>| {
         upload::resume(
             &client,

@@ -179,35 +179,13 @@ impl HistoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{FileStatus, Plan, PlanRequest, PlanTotals, PlannedFile};
+    use crate::plan::{Plan, PlanRequest};
     use crate::queue::Origin;
 
     fn upload(id: &str, repo: &str, files: &[&str]) -> QueuedUpload {
         let (ns, name) = repo.split_once('/').unwrap();
         let repo = RepoRef::new(ns, name).unwrap();
-        let plan = Plan {
-            repo: repo.clone(),
-            branch: "main".into(),
-            dest: RemotePath::root(),
-            base_commit: Some("c1".into()),
-            files: files
-                .iter()
-                .map(|f| PlannedFile {
-                    local: format!("/tmp/{f}"),
-                    remote: RemotePath::parse(f).unwrap(),
-                    size: 10,
-                    status: FileStatus::New,
-                    hash: None,
-                    remote_hash: None,
-                    mtime_ns: None,
-                })
-                .collect(),
-            refused: vec![],
-            excluded: vec![],
-            notes: vec![],
-            totals: PlanTotals::default(),
-            default_message: "m".into(),
-        };
+        let plan = Plan::of_new_files(repo.clone(), RemotePath::root(), files, 10);
         let request = PlanRequest {
             repo,
             branch: "main".into(),

@@ -183,6 +183,37 @@ impl Plan {
     }
 }
 
+#[cfg(test)]
+impl Plan {
+    /// A plan of new files (repository paths, `size` bytes each, on a branch at commit `c1`), for
+    /// tests that need no server.
+    pub(crate) fn of_new_files(repo: RepoRef, dest: RemotePath, files: &[&str], size: u64) -> Plan {
+        Plan {
+            repo,
+            branch: "main".into(),
+            dest,
+            base_commit: Some("c1".into()),
+            files: files
+                .iter()
+                .map(|f| PlannedFile {
+                    local: format!("/tmp/{f}"),
+                    remote: RemotePath::parse(f).expect("a test path"),
+                    size,
+                    status: FileStatus::New,
+                    hash: None,
+                    remote_hash: None,
+                    mtime_ns: None,
+                })
+                .collect(),
+            refused: vec![],
+            excluded: vec![],
+            notes: vec![],
+            totals: PlanTotals::default(),
+            default_message: "Add".into(),
+        }
+    }
+}
+
 /// Walks the sources and compares them with the branch.
 pub async fn make_plan(client: &OxenClient, request: &PlanRequest) -> Result<Plan> {
     check_branch_name(&request.branch)?;

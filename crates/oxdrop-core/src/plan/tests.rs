@@ -427,28 +427,8 @@ mod fuzz {
 
 #[test]
 fn the_folder_of_an_upload_is_the_deepest_one_holding_all_its_files() {
-    let plan = |d: &str, files: &[&str]| Plan {
-        repo: RepoRef::new("ns", "repo").unwrap(),
-        branch: "main".into(),
-        dest: dest(d),
-        base_commit: None,
-        files: files
-            .iter()
-            .map(|f| PlannedFile {
-                local: String::new(),
-                remote: dest(f),
-                size: 0,
-                status: FileStatus::New,
-                hash: None,
-                remote_hash: None,
-                mtime_ns: None,
-            })
-            .collect(),
-        refused: vec![],
-        excluded: vec![],
-        notes: vec![],
-        totals: PlanTotals::default(),
-        default_message: String::new(),
+    let plan = |d: &str, files: &[&str]| {
+        Plan::of_new_files(RepoRef::new("ns", "repo").unwrap(), dest(d), files, 0)
     };
     let folder = |d: &str, files: &[&str]| plan(d, files).folder().as_str().to_owned();
     assert_eq!(

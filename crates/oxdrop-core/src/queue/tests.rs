@@ -4,7 +4,7 @@
 use super::*;
 use crate::client::OxenClient;
 use crate::model::{Author, Commit};
-use crate::plan::{FileStatus, Plan, PlanRequest, PlanTotals, PlannedFile};
+use crate::plan::{Plan, PlanRequest};
 use crate::remote_path::RemotePath;
 use crate::repo_ref::RepoRef;
 use crate::server_url::ServerUrl;
@@ -16,29 +16,9 @@ fn server(n: u16) -> ServerUrl {
 
 fn plan(files: &[&str]) -> (PlanRequest, Plan) {
     let repo = RepoRef::new("ada", "photos").unwrap();
-    let plan = Plan {
-        repo: repo.clone(),
-        branch: "main".into(),
-        dest: RemotePath::parse("in").unwrap(),
-        base_commit: Some("c1".into()),
-        files: files
-            .iter()
-            .map(|f| PlannedFile {
-                local: format!("/tmp/{f}"),
-                remote: RemotePath::parse(&format!("in/{f}")).unwrap(),
-                size: 5,
-                status: FileStatus::New,
-                hash: None,
-                remote_hash: None,
-                mtime_ns: None,
-            })
-            .collect(),
-        refused: vec![],
-        excluded: vec![],
-        notes: vec![],
-        totals: PlanTotals::default(),
-        default_message: "Add".into(),
-    };
+    let remote: Vec<String> = files.iter().map(|f| format!("in/{f}")).collect();
+    let remote: Vec<&str> = remote.iter().map(String::as_str).collect();
+    let plan = Plan::of_new_files(repo.clone(), RemotePath::parse("in").unwrap(), &remote, 5);
     let request = PlanRequest {
         repo,
         branch: "main".into(),
