@@ -59,12 +59,7 @@ fn app_state() -> Result<AppState, oxdrop_core::Error> {
 }
 
 fn uploads_runner() -> Result<runner::Runner, oxdrop_core::Error> {
-    let data_dir = oxdrop_core::app_dirs::data_dir().ok_or_else(|| {
-        oxdrop_core::Error::new(
-            oxdrop_core::ErrorCode::LocalIo,
-            "This system has no data folder for OxDrop.",
-        )
-    })?;
+    let data_dir = oxdrop_core::app_dirs::required_data_dir()?;
     let journal_dir = oxdrop_core::app_dirs::journal_dir()?;
     Ok(runner::Runner::new(&data_dir, journal_dir))
 }

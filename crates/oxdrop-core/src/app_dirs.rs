@@ -28,7 +28,13 @@ pub fn log_dir() -> Option<PathBuf> {
 /// The upload journal folder: `<data dir>/uploads` (e.g. ~/.local/share/oxdrop/uploads on
 /// Linux), or `$OXDROP_DATA_DIR/uploads`.
 pub fn journal_dir() -> Result<PathBuf> {
-    data_dir().map(|d| d.join("uploads")).ok_or_else(|| {
+    required_data_dir().map(|d| d.join("uploads"))
+}
+
+/// [`data_dir`], or the one "no data folder" error (the list of uploads, the history and the
+/// journals all live there).
+pub fn required_data_dir() -> Result<PathBuf> {
+    data_dir().ok_or_else(|| {
         Error::new(
             ErrorCode::LocalIo,
             "This system has no data folder for OxDrop.",

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
 use crate::fs::now_unix;
 use crate::queue::{FailedSummary, Problem, QueuedUpload, UploadState};
 use crate::remote_path::RemotePath;
@@ -148,14 +148,7 @@ impl HistoryStore {
 
     /// In the OS data folder (or `$OXDROP_DATA_DIR`).
     pub fn default_location() -> Result<HistoryStore> {
-        crate::app_dirs::data_dir()
-            .map(|d| HistoryStore::new(&d))
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::LocalIo,
-                    "This system has no data folder for OxDrop.",
-                )
-            })
+        crate::app_dirs::required_data_dir().map(|d| HistoryStore::new(&d))
     }
 
     pub fn load(&self) -> History {

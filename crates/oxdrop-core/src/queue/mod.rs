@@ -234,14 +234,7 @@ impl QueueStore {
 
     /// In the OS data folder (or `$OXDROP_DATA_DIR`).
     pub fn default_location() -> Result<QueueStore> {
-        crate::app_dirs::data_dir()
-            .map(|d| QueueStore::new(&d))
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::LocalIo,
-                    "This system has no data folder for OxDrop.",
-                )
-            })
+        crate::app_dirs::required_data_dir().map(|d| QueueStore::new(&d))
     }
 
     pub fn load(&self) -> Queue {
