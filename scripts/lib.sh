@@ -32,7 +32,7 @@ APT_APP_PACKAGES=(
 # drags and dialogs, and reading the .rpm.
 APT_TEST_PACKAGES=(
   webkit2gtk-driver libsecret-tools nginx-light openssl
-  python3-gi gir1.2-gtk-3.0 python3-venv xdg-utils rpm
+  python3-gi gir1.2-gtk-3.0 python3-venv xdg-utils rpm xclip
 )
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -39,5 +39,17 @@ fn oxdrop_commands() -> &'static [&'static str] {
         "resume_upload",
         "discard_upload",
         "open_commit",
+        "watch_uploads",
+        "enqueue_upload",
+        "pause_upload",
+        "resume_queued",
+        "cancel_queued",
+        "discard_queued",
+        "remove_queued",
+        "move_queued",
+        "retry_failed",
+        "search_history",
+        "copy_link",
+        "open_upload",
     ]
 }

@@ -1,8 +1,10 @@
 //! OxDrop's desktop shell. Commands are thin: parse, call `oxdrop_core`, map the error.
 
 pub mod bindings;
+pub mod clipboard;
 pub mod commands;
 pub mod open_with;
+pub mod runner;
 pub mod sandbox;
 pub mod state;
 
@@ -38,6 +40,15 @@ pub fn run() {
         .plugin(open_with::single_instance(&identifier))
         .plugin(tauri_plugin_notification::init())
         .manage(state)
+        // In setup, after the single-instance plugin: a second launch that only hands over its
+        // files exits before it could mark the first window's running uploads as interrupted.
+        .setup(|app| {
+            let runner = uploads_runner().inspect_err(|e| {
+                eprintln!("OxDrop cannot start: {}", e.message);
+            })?;
+            app.manage(runner);
+            Ok(())
+        })
         .invoke_handler(commands::handler())
         .on_window_event(on_window_event)
         .run(context);
@@ -57,6 +68,12 @@ fn app_state() -> Result<AppState, oxdrop_core::Error> {
         journal_dir,
         sandbox,
     ))
+}
+
+fn uploads_runner() -> Result<runner::Runner, oxdrop_core::Error> {
+    let data_dir = oxdrop_core::app_dirs::required_data_dir()?;
+    let journal_dir = oxdrop_core::app_dirs::journal_dir()?;
+    Ok(runner::Runner::new(&data_dir, journal_dir))
 }
 
 /// Files dropped from the OS arrive here, from the window system, never from the page: only

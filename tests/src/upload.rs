@@ -64,7 +64,22 @@ pub fn options(message: &str) -> UploadOptions {
         author: author(),
         tuning: Tuning::default(),
         journal_dir: None,
+        ..UploadOptions::default()
     }
+}
+
+/// Fires `token` (a cancel or a pause) once `recorder` has seen more than `bytes` sent: an
+/// upload visibly under way.
+pub fn fire_when_sent(recorder: Arc<Recorder>, token: CancellationToken, bytes: u64) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if recorder.snapshots().iter().any(|s| s.bytes_done > bytes) {
+                token.cancel();
+                return;
+            }
+        }
+    });
 }
 
 /// Every progress snapshot, for assertions.

@@ -204,6 +204,7 @@ async fn listing_is_paginated_and_files_download() {
         author: author(),
         tuning: Default::default(),
         journal_dir: None,
+        ..Default::default()
     };
     oxdrop_core::upload::upload(
         &client,

@@ -72,6 +72,7 @@ async fn heavy_server_killed_twice_mid_upload_still_one_commit() {
         author: author(),
         tuning: Tuning::default(),
         journal_dir: Some(journal.path().to_path_buf()),
+        ..UploadOptions::default()
     };
     let recorder = Arc::new(Recorder::default());
 
@@ -348,6 +349,7 @@ async fn a_part_frozen_on_every_attempt_is_a_clear_interruption_and_resume_finis
         author: author(),
         tuning: Tuning::default(),
         journal_dir: Some(journal.path().to_path_buf()),
+        ..UploadOptions::default()
     };
     // Every part request freezes, for longer than OxDrop keeps retrying.
     proxy.set_rules(vec![Rule::new(
@@ -395,6 +397,7 @@ async fn a_part_frozen_on_every_attempt_is_a_clear_interruption_and_resume_finis
         &upload::UploadId::parse(&resumable[0].id).unwrap(),
         Tuning::default(),
         Arc::new(NoProgress),
+        CancellationToken::new(),
         CancellationToken::new(),
     )
     .await

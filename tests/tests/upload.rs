@@ -11,7 +11,9 @@ use std::time::Duration;
 use oxdrop_core::ErrorCode;
 use oxdrop_core::plan::{FileStatus, make_plan};
 use oxdrop_core::upload::{self, FileState, Phase};
-use oxdrop_tests::upload::{Fixture, Recorder, options, pairs, request, upload_paths};
+use oxdrop_tests::upload::{
+    Fixture, Recorder, fire_when_sent, options, pairs, request, upload_paths,
+};
 use oxdrop_tests::{fixtures, oxenpy};
 use tokio_util::sync::CancellationToken;
 
@@ -436,22 +438,8 @@ async fn heavy_cancel_mid_upload_commits_nothing_and_leaves_no_workspace() {
     let plan = make_plan(&client, &req).await.unwrap();
     let cancel = CancellationToken::new();
     let recorder = Arc::new(Recorder::default());
-    let trigger = cancel.clone();
-    let watcher = recorder.clone();
-    tokio::spawn(async move {
-        // Cancel once the upload is visibly under way.
-        loop {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if watcher
-                .snapshots()
-                .iter()
-                .any(|s| s.bytes_done > 20 * 1024 * 1024)
-            {
-                trigger.cancel();
-                return;
-            }
-        }
-    });
+    // Cancel once the upload is visibly under way.
+    fire_when_sent(recorder.clone(), cancel.clone(), 20 * 1024 * 1024);
     let started = std::time::Instant::now();
     let err = upload::upload(
         &client,
@@ -710,4 +698,144 @@ async fn names_a_repository_path_cannot_hold_are_refused_in_the_plan() {
         "main",
         &[("drop/fine.txt".into(), fine)],
     );
+}
+
+#[tokio::test]
+async fn heavy_a_queued_upload_paused_mid_way_keeps_what_was_sent_and_resumes_to_one_commit() {
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("pause").await;
+    let seed = fixtures::write_file(&tmp.path().join("seed.txt"), 10, 0);
+    upload_paths(&client, &repo, "main", "", &[seed], "seed")
+        .await
+        .unwrap();
+    let head = client.branch(&repo, "main").await.unwrap().commit_id;
+    let big = fixtures::write_file(&tmp.path().join("big.bin"), 200 * 1024 * 1024, 5);
+    let small = fixtures::write_file(&tmp.path().join("small.txt"), 3000, 6);
+    let req = request(&repo, "main", "in", &[big.clone(), small.clone()]);
+    let plan = make_plan(&client, &req).await.unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let pause = CancellationToken::new();
+    let queued = upload::prepare(
+        &client,
+        &req,
+        &plan,
+        &upload::UploadOptions {
+            journal_dir: Some(journal.path().to_path_buf()),
+            upload_id: Some(upload::UploadId::new()),
+            ..options("paused and resumed")
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        upload::list_resumable(journal.path()).len(),
+        1,
+        "queued = journaled"
+    );
+
+    let recorder = Arc::new(Recorder::default());
+    fire_when_sent(recorder.clone(), pause.clone(), 20 * 1024 * 1024);
+    let run = |pause: CancellationToken, sink: Arc<Recorder>| {
+        upload::resume(
+            &client,
+            journal.path(),
+            &queued,
+            upload::Tuning::default(),
+            sink,
+            CancellationToken::new(),
+            pause,
+        )
+    };
+    let err = run(pause, recorder.clone()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Paused, "{err:?}");
+    let snapshots = recorder.snapshots();
+    let sent_before = snapshots.iter().map(|s| s.bytes_done).max().unwrap();
+    assert!(sent_before > 20 * 1024 * 1024, "{sent_before}");
+    assert!(
+        sent_before < 200 * 1024 * 1024,
+        "stopped before the end: {sent_before}"
+    );
+    assert_eq!(
+        client.branch(&repo, "main").await.unwrap().commit_id,
+        head,
+        "nothing committed while paused"
+    );
+    assert_eq!(
+        client.workspace_ids(&repo).await.unwrap().len(),
+        1,
+        "the workspace is kept"
+    );
+    let kept = upload::list_resumable(journal.path());
+    assert_eq!(kept.len(), 1, "the journal is kept");
+    assert_eq!(kept[0].id, queued.to_string());
+
+    // Resume: what was acknowledged is not sent again.
+    let again = Arc::new(Recorder::default());
+    let outcome = run(CancellationToken::new(), again.clone()).await.unwrap();
+    assert_eq!(outcome.files_sent, 2);
+    assert!(upload::list_resumable(journal.path()).is_empty());
+    assert!(client.workspace_ids(&repo).await.unwrap().is_empty());
+    let report = oxenpy::assert_uploaded(
+        &server.url(),
+        &repo.to_string(),
+        "main",
+        &[
+            ("seed.txt".into(), tmp.path().join("seed.txt")),
+            ("in/big.bin".into(), big),
+            ("in/small.txt".into(), small),
+        ],
+    );
+    assert_eq!(report.log.len(), 2, "one commit more: {:?}", report.log);
+    assert_eq!(report.log[0].id, outcome.commit.id);
+}
+
+#[tokio::test]
+async fn a_queued_upload_whose_repository_or_branch_vanished_is_stopped_with_that_reason() {
+    use oxdrop_core::queue::{Origin, QueuedUpload, check_destination};
+    let Fixture {
+        server,
+        client,
+        repo,
+        tmp,
+    } = Fixture::new("vanish").await;
+    let seed = fixtures::write_file(&tmp.path().join("seed.txt"), 10, 0);
+    upload_paths(&client, &repo, "main", "", &[seed], "seed")
+        .await
+        .unwrap();
+    client.create_branch(&repo, "side", "main").await.unwrap();
+    let file = fixtures::write_file(&tmp.path().join("a.txt"), 10, 1);
+    let server_url = server.server_url();
+    let queued = |branch: &str| {
+        let req = request(&repo, branch, "", &[file.clone()]);
+        let (client, server_url) = (&client, &server_url);
+        async move {
+            let plan = make_plan(client, &req).await.unwrap();
+            QueuedUpload::new("q", "acc", server_url, &req, &plan, "m", Origin::Manual)
+        }
+    };
+    let on_side = queued("side").await;
+    check_destination(&client, &on_side).await.unwrap();
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/api/repos/{repo}/branches/side", server.url()))
+        .header("user-agent", oxdrop_core::client::USER_AGENT)
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{deleted:?}");
+    let err = check_destination(&client, &on_side).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::BranchNotFound, "{err:?}");
+    assert!(
+        err.message.contains("branch side no longer exists"),
+        "{}",
+        err.message
+    );
+
+    let on_main = queued("main").await;
+    client.delete_repository(&repo).await.unwrap();
+    let err = check_destination(&client, &on_main).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::RepoNotFound, "{err:?}");
+    assert!(err.message.contains("no longer exists"), "{}", err.message);
 }

@@ -31,7 +31,8 @@ pub fn journal_dir() -> Result<PathBuf> {
     required_data_dir().map(|d| d.join("uploads"))
 }
 
-/// [`data_dir`], or the one "no data folder" error.
+/// [`data_dir`], or the one "no data folder" error (the list of uploads, the history and the
+/// journals all live there).
 pub fn required_data_dir() -> Result<PathBuf> {
     data_dir().ok_or_else(|| {
         Error::new(

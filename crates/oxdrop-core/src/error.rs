@@ -4,13 +4,13 @@
 //! message written for someone who never opens a terminal, and whether trying again may help. The
 //! HTTP status and the server's own text are kept for the log only; they never reach the message.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::model::ChangedOnBranch;
 
 /// What went wrong, as a stable identifier. The UI switches on these; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // Reaching the server.
@@ -49,6 +49,9 @@ pub enum ErrorCode {
     FileChanged,
     FileUnreadable,
     Cancelled,
+    /// The user paused the upload: what was sent is kept, and it continues on resume. Not a
+    /// failure.
+    Paused,
     ResumeMismatch,
     /// The interrupted upload is being run right now, by another window or command.
     UploadRunning,
@@ -159,6 +162,13 @@ impl Error {
         Error::new(
             ErrorCode::Cancelled,
             "The upload was cancelled. Nothing was committed.",
+        )
+    }
+
+    pub fn paused() -> Self {
+        Error::new(
+            ErrorCode::Paused,
+            "The upload is paused. What was sent is kept; resume it to continue.",
         )
     }
 

@@ -99,7 +99,7 @@ pub struct ChangedOnBranch {
 }
 
 /// The name and email recorded on commits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 
 pub struct Author {
     pub name: String,

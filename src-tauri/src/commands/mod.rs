@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod files;
+pub mod queue;
 pub mod repos;
 pub mod sandbox;
 pub mod upload;
@@ -42,11 +43,19 @@ macro_rules! commands {
             $(
                 let args = ts_name::<$args>(cfg, &mut imports);
                 let result = ts_name::<$result>(cfg, &mut imports);
-                let progress = if false $(|| stringify!($progress) == "progress")? {
-                    imports.insert("ProgressSnapshot".to_owned());
-                    "; progress: ProgressSnapshot"
-                } else {
-                    ""
+                // The Channel a command streams over: `progress` (snapshots of one upload) or
+                // `events` (the list of uploads).
+                let channel: &str = [$(stringify!($progress),)? ""][0];
+                let progress = match channel {
+                    "progress" => {
+                        imports.insert("ProgressSnapshot".to_owned());
+                        "; progress: ProgressSnapshot"
+                    }
+                    "events" => {
+                        imports.insert("UploadsEvent".to_owned());
+                        "; events: UploadsEvent"
+                    }
+                    _ => "",
                 };
                 body.push_str(&format!(
                     "  {}: {{ args: {args}; result: {result}{progress} }};\n",
@@ -135,6 +144,18 @@ commands! {
     upload::resume_upload(upload::UploadId, progress) -> oxdrop_core::upload::UploadOutcome;
     upload::discard_upload(upload::UploadId) -> Vec<oxdrop_core::upload::ResumableUpload>;
     upload::open_commit(()) -> ();
+    queue::watch_uploads((), events) -> Vec<oxdrop_core::queue::QueuedUpload>;
+    queue::enqueue_upload(upload::StartArgs) -> oxdrop_core::queue::QueuedUpload;
+    queue::pause_upload(upload::UploadId) -> ();
+    queue::resume_queued(upload::UploadId) -> ();
+    queue::cancel_queued(upload::UploadId) -> ();
+    queue::discard_queued(upload::UploadId) -> ();
+    queue::remove_queued(upload::UploadId) -> ();
+    queue::move_queued(queue::MoveArgs) -> ();
+    queue::retry_failed(upload::UploadId) -> oxdrop_core::queue::QueuedUpload;
+    queue::search_history(queue::HistoryQuery) -> Vec<oxdrop_core::history::HistoryEntry>;
+    queue::copy_link(upload::UploadId) -> String;
+    queue::open_upload(upload::UploadId) -> ();
 }
 
 #[cfg(test)]

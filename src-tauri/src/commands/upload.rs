@@ -98,6 +98,7 @@ pub async fn start_upload(
         author: args.author,
         tuning: Tuning::default(),
         journal_dir: Some(state.journal_dir.clone()),
+        ..UploadOptions::default()
     };
     let client = session.client;
     let result = run_contained(async move {
@@ -119,7 +120,7 @@ pub async fn start_upload(
 
 /// The author and destination are remembered for next time (failures to save are logged only:
 /// they must not fail an upload).
-fn remember_author_and_destination(
+pub(super) fn remember_author_and_destination(
     state: &AppState,
     account_id: &str,
     request: &PlanRequest,
@@ -195,8 +196,13 @@ pub async fn cancel_upload(state: State<'_, AppState>) -> Result<bool, Error> {
 #[tauri::command]
 pub async fn interrupted_uploads(
     state: State<'_, AppState>,
+    runner: State<'_, crate::runner::Runner>,
 ) -> Result<Vec<ResumableUpload>, Error> {
-    Ok(upload::list_resumable(&state.journal_dir))
+    // Those in the list of uploads are shown (and resumed) there.
+    let listed = runner.queue.load();
+    let mut found = upload::list_resumable(&state.journal_dir);
+    found.retain(|u| listed.get(&u.id).is_none());
+    Ok(found)
 }
 
 #[tauri::command]
@@ -213,7 +219,16 @@ pub async fn resume_upload(
     let (client, dir) = (session.client, state.journal_dir.clone());
     let result = run_contained(async move {
         let sink = channel_sink(progress);
-        upload::resume(&client, &dir, &id, Tuning::default(), sink, cancel).await
+        upload::resume(
+            &client,
+            &dir,
+            &id,
+            Tuning::default(),
+            sink,
+            cancel,
+            Default::default(),
+        )
+        .await
     })
     .await;
     drop(slot);

@@ -11,6 +11,7 @@
 mod accounts;
 mod keyboard;
 mod open_with;
+mod queue;
 mod scale;
 mod security;
 mod steps;

@@ -120,7 +120,8 @@ pub async fn add_file_with_dialog(app: &Desktop, path: &Path, shot: Option<&str>
 /// Drags `path` from the OS onto the window (a real XDND drag) and waits until the upload list
 /// shows `shown_as`.
 pub async fn drop_on_window(app: &Desktop, path: &Path, shown_as: &str) {
-    let (x, y, w, h) = app.window_geometry("OxDrop");
+    // While uploading, the title starts with the percentage ("42% · OxDrop").
+    let (x, y, w, h) = app.window_geometry(".*OxDrop");
     app.drag_files_to(&[path.to_path_buf()], x + w / 4, y + h / 2)
         .await;
     app.wait_text("[data-testid=sources]", LONG, |t| t.contains(shown_as))

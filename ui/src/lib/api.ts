@@ -6,12 +6,14 @@ import type { Commands } from './bindings/commands';
 import type { Error as CoreError } from './bindings/Error';
 import type { ProgressSnapshot } from './bindings/ProgressSnapshot';
 import type { SourcesView } from './bindings/SourcesView';
+import type { QueuedUpload } from './bindings/QueuedUpload';
+import type { UploadsEvent } from './bindings/UploadsEvent';
 
 export type CommandName = keyof Commands;
 type ArgsOf<K extends CommandName> = Commands[K]['args'];
 type ResultOf<K extends CommandName> = Commands[K]['result'];
 type WithProgress = {
-  [K in CommandName]: Commands[K] extends { progress: unknown } ? K : never;
+  [K in CommandName]: Commands[K] extends { progress: unknown } | { events: unknown } ? K : never;
 }[CommandName];
 
 /** Calls a command; rejects with the core's `{code, message, retryable}`. */
@@ -36,6 +38,19 @@ export async function callWithProgress<K extends WithProgress>(
   progress.onmessage = onProgress;
   try {
     return await invoke<ResultOf<K>>(command, { args, progress });
+  } catch (e) {
+    throw toError(e);
+  }
+}
+
+/** Opens the one Channel the list of uploads and their progress come over; returns the list. */
+export async function watchUploads(
+  onEvent: (event: UploadsEvent) => void,
+): Promise<QueuedUpload[]> {
+  const events = new Channel<UploadsEvent>();
+  events.onmessage = onEvent;
+  try {
+    return await invoke<QueuedUpload[]>('watch_uploads', { events });
   } catch (e) {
     throw toError(e);
   }

@@ -7,6 +7,7 @@ import type { DirEntry } from './bindings/DirEntry';
 import type { Error as CoreError } from './bindings/Error';
 import type { NameCheck } from './bindings/NameCheck';
 import type { RepoDetails } from './bindings/RepoDetails';
+import type { RepoRef } from './bindings/RepoRef';
 import { app } from './store.svelte';
 
 /** The "New repository" form: kept while it is closed, cleared once the repository exists. */
@@ -71,6 +72,13 @@ export class DestinationBrowser {
       dest: keepFolder ? app.destination.dest : '',
     });
     await this.loadFolders();
+  }
+
+  /** A place chosen before (recent places, history): its repository, branch and folder. */
+  async choosePlace(repo: RepoRef, branch: string, dest: string) {
+    app.setDestination({ branch, dest });
+    await this.chooseNamespace(repo.namespace);
+    await this.chooseRepo(repo.name, true);
   }
 
   /** A repository was just created in the listed namespace: list it, choose it, clear the form. */

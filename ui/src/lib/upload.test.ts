@@ -63,6 +63,7 @@ function outcome(failed: string[]): UploadOutcome {
       error: { code: 'local_io', message: `${remote} no longer exists.`, retryable: true },
     })),
     web_url: 'http://localhost/ada/photos/commit/c0ffee',
+    folder_url: 'http://localhost/ada/photos/dir/c0ffee',
   };
 }
 
@@ -377,6 +378,7 @@ function interrupted(id: string, repo: string): ResumableUpload {
   return {
     id,
     server: 'http://localhost',
+    user: 'ada',
     repo: { namespace: 'ada', name: repo },
     branch: 'main',
     message: `Upload to ${repo}`,

@@ -90,6 +90,7 @@ pub async fn cmd_upload(server: Option<&str>, args: UploadArgs, json: bool) -> R
         author,
         tuning: tuning_from_env(),
         journal_dir,
+        ..UploadOptions::default()
     };
     let cancel = ctrl_c_cancels();
     let display = Arc::new(progress::Display::new(&plan, json));
@@ -162,7 +163,16 @@ async fn resume_upload(
 ) -> Result<Exit, Error> {
     let cancel = ctrl_c_cancels();
     let display = Arc::new(progress::Display::plain(json));
-    let outcome = upload::resume(client, dir, id, tuning_from_env(), display.clone(), cancel).await;
+    let outcome = upload::resume(
+        client,
+        dir,
+        id,
+        tuning_from_env(),
+        display.clone(),
+        cancel,
+        Default::default(),
+    )
+    .await;
     display.finish();
     Ok(progress::print_outcome(&outcome?, json))
 }

@@ -28,6 +28,8 @@ use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
 use crate::server_url::ServerUrl;
+#[cfg(test)]
+use crate::{remote_path::RemotePath, repo_ref::RepoRef};
 
 /// `OxDrop/<version>`: deliberately without the substring "oxen", which the server's
 /// User-Agent gate would parse as an (outdated) Oxen CLI and refuse with 426.
@@ -227,5 +229,27 @@ mod tests {
         );
         assert!(shipped.stall_timeout < shipped.read_timeout);
         assert!(shipped.read_timeout < shipped.commit_timeout);
+    }
+
+    #[test]
+    fn web_addresses_of_a_commit_and_of_a_folder_at_it() {
+        let server = ServerUrl::parse("https://hub.example.org/oxen/").unwrap();
+        let client = OxenClient::new(server, None).unwrap();
+        let repo = RepoRef::new("ada", "photos").unwrap();
+        assert_eq!(
+            client.commit_web_url(&repo, "c0ffee").as_str(),
+            "https://hub.example.org/oxen/ada/photos/commit/c0ffee"
+        );
+        let folder = RemotePath::parse("Summer 2024/día #1").unwrap();
+        assert_eq!(
+            client.folder_web_url(&repo, "c0ffee", &folder).as_str(),
+            "https://hub.example.org/oxen/ada/photos/dir/c0ffee/Summer%202024/d%C3%ADa%20%231"
+        );
+        assert_eq!(
+            client
+                .folder_web_url(&repo, "c0ffee", &RemotePath::root())
+                .as_str(),
+            "https://hub.example.org/oxen/ada/photos/dir/c0ffee"
+        );
     }
 }

@@ -157,4 +157,20 @@ impl OxenClient {
         );
         self.inner.server.join(&path)
     }
+
+    /// The URL of a folder at a commit in the server's web interface (the hub's layout, which
+    /// names folders `dir/<revision>/<path>` as its API does).
+    pub fn folder_web_url(&self, repo: &RepoRef, commit_id: &str, folder: &RemotePath) -> Url {
+        let mut path = format!(
+            "{}/{}/dir/{}",
+            enc(&repo.namespace),
+            enc(&repo.name),
+            enc(commit_id)
+        );
+        for segment in folder.segments() {
+            path.push('/');
+            path.push_str(&enc(segment));
+        }
+        self.inner.server.join(&path)
+    }
 }

@@ -12,6 +12,8 @@ mod exclude;
 mod ignore;
 mod recheck;
 mod remote;
+#[cfg(test)]
+mod test_plans;
 mod walk;
 
 use std::collections::HashSet;
@@ -37,7 +39,7 @@ pub use exclude::{Exclusion, ExclusionReason};
 pub(crate) use remote::hash_many;
 
 /// What the caller wants uploaded, and where.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PlanRequest {
     pub repo: RepoRef,
     pub branch: String,
@@ -177,6 +179,26 @@ impl Plan {
             .iter()
             .enumerate()
             .filter(|(_, f)| f.status != FileStatus::Unchanged)
+    }
+
+    /// The folder the upload went into: the deepest one holding all its files (the destination
+    /// when they are spread over it, a dropped folder when it was dropped alone).
+    pub fn folder(&self) -> RemotePath {
+        let mut parents = self.files.iter().map(|f| f.remote.parent());
+        let Some(first) = parents.next() else {
+            return self.dest.clone();
+        };
+        let mut common: Vec<&str> = first.segments().collect();
+        for parent in parents {
+            let same = common
+                .iter()
+                .zip(parent.segments())
+                .take_while(|(a, b)| *a == b)
+                .count();
+            common.truncate(same);
+        }
+        // Built from segments of checked paths, so it parses.
+        RemotePath::parse(&common.join("/")).unwrap_or_else(|_| self.dest.clone())
     }
 }
 

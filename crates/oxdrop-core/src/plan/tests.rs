@@ -425,3 +425,20 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn the_folder_of_an_upload_is_the_deepest_one_holding_all_its_files() {
+    let plan = |d: &str, files: &[&str]| {
+        Plan::of_new_files(RepoRef::new("ns", "repo").unwrap(), dest(d), files, 0)
+    };
+    let folder = |d: &str, files: &[&str]| plan(d, files).folder().as_str().to_owned();
+    assert_eq!(
+        folder("in", &["in/Summer/a.jpg", "in/Summer/2024/b.jpg"]),
+        "in/Summer"
+    );
+    assert_eq!(folder("in", &["in/Summer/a.jpg", "in/notes.md"]), "in");
+    assert_eq!(folder("", &["a.txt", "b/c.txt"]), "");
+    assert_eq!(folder("in/x", &["in/x/one.txt"]), "in/x");
+    assert_eq!(folder("in/x", &[]), "in/x");
+    assert_eq!(folder("", &["ab/c.txt", "a/d.txt"]), "", "whole names only");
+}

@@ -29,7 +29,9 @@ const FORMAT: u32 = 1;
 pub struct UploadId(uuid::Uuid);
 
 impl UploadId {
-    pub(crate) fn new() -> UploadId {
+    /// A fresh random id. No `Default`: an id that is new each time is not a default value.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> UploadId {
         UploadId(uuid::Uuid::new_v4())
     }
 
@@ -105,6 +107,8 @@ pub(crate) struct StateFile {
 pub struct ResumableUpload {
     pub id: String,
     pub server: ServerUrl,
+    /// The user it was started as (`None` in journals from before that was recorded).
+    pub user: Option<String>,
     pub repo: RepoRef,
     pub branch: String,
     pub message: String,
@@ -309,6 +313,7 @@ pub fn list_resumable(dir: &Path) -> Vec<ResumableUpload> {
             Some(ResumableUpload {
                 id: id.to_string(),
                 server: plan_file.server,
+                user: plan_file.user,
                 repo: plan_file.plan.repo.clone(),
                 branch: plan_file.plan.branch.clone(),
                 message: plan_file.message,

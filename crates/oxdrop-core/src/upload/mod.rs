@@ -73,7 +73,7 @@ impl Default for Tuning {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct UploadOptions {
     /// Empty: the plan's default message.
     pub message: String,
@@ -81,6 +81,12 @@ pub struct UploadOptions {
     pub tuning: Tuning,
     /// Where progress is journaled for resume; `None` disables resume.
     pub journal_dir: Option<PathBuf>,
+    /// The journal's id, chosen by the caller (a queue names its entries by it); `None`: a new
+    /// one.
+    pub upload_id: Option<UploadId>,
+    /// Pauses the upload: nothing new is sent, requests in flight finish, the workspace and the
+    /// journal are kept, and the run ends with [`ErrorCode::Paused`]. Resume continues it.
+    pub pause: CancellationToken,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -103,11 +109,14 @@ pub struct UploadOutcome {
     pub failed: Vec<FailedFile>,
     /// The commit on the server's web pages.
     pub web_url: String,
+    /// The folder the upload went into, at that commit, on the server's web pages.
+    pub folder_url: String,
 }
 
 /// Uploads a plan as one commit. Returns [`ErrorCode::NothingChanged`] when every file is
 /// already on the branch, [`ErrorCode::Cancelled`] when `cancel` fires (nothing committed, the
-/// workspace removed), and an outcome listing failed files when only some could be sent.
+/// workspace removed), [`ErrorCode::Paused`] when `options.pause` fires (everything kept for a
+/// resume), and an outcome listing failed files when only some could be sent.
 pub async fn upload(
     client: &OxenClient,
     request: &PlanRequest,
@@ -122,9 +131,22 @@ pub async fn upload(
         .await
 }
 
-/// Continues an interrupted upload from its journal. The key and server come from `client`,
-/// which must be for the server and user the upload was started with. Refused with
-/// [`ErrorCode::UploadRunning`] while another run (window or command) has it.
+/// Journals a reviewed plan as an upload that has not started yet (a queued one), and returns
+/// its id; [`resume`] runs it. The same checks as [`upload`] apply first. Needs
+/// `options.journal_dir`.
+pub fn prepare(
+    client: &OxenClient,
+    request: &PlanRequest,
+    plan: &Plan,
+    options: &UploadOptions,
+) -> Result<UploadId> {
+    engine::prepare(client, request, plan, options)
+}
+
+/// Continues an interrupted, paused or queued upload from its journal. The key and server come
+/// from `client`, which must be for the server and user the upload was started with. Refused
+/// with [`ErrorCode::UploadRunning`] while another run (window or command) has it. `pause` as
+/// in [`UploadOptions::pause`].
 pub async fn resume(
     client: &OxenClient,
     journal_dir: &std::path::Path,
@@ -132,8 +154,9 @@ pub async fn resume(
     tuning: Tuning,
     sink: Arc<dyn ProgressSink>,
     cancel: CancellationToken,
+    pause: CancellationToken,
 ) -> Result<UploadOutcome> {
-    engine::UploadRun::resume(client, journal_dir, id, tuning, sink, cancel)
+    engine::UploadRun::resume(client, journal_dir, id, tuning, sink, cancel, pause)
         .await?
         .finish()
         .await

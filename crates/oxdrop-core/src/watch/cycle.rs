@@ -235,6 +235,8 @@ impl Runner {
             author,
             tuning: ctx.tuning.clone(),
             journal_dir: Some(self.journals()),
+            // A watch pauses between cycles (`oxdrop watch pause`), not in the middle of one.
+            ..Default::default()
         };
         let result = upload::upload(
             &client,

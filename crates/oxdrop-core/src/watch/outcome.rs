@@ -118,6 +118,7 @@ impl Runner {
                 tuning,
                 self.sink(),
                 CancellationToken::new(),
+                CancellationToken::new(),
             )
             .await;
             self.set_uploading(false);

@@ -5,7 +5,11 @@ import type { ServerUrl } from "./ServerUrl";
 /**
  * An interrupted upload, as the UI lists it.
  */
-export type ResumableUpload = { id: string, server: ServerUrl, repo: RepoRef, branch: string, message: string, files_total: number, files_sent: number, bytes_total: number, 
+export type ResumableUpload = { id: string, server: ServerUrl, 
+/**
+ * The user it was started as (`None` in journals from before that was recorded).
+ */
+user: string | null, repo: RepoRef, branch: string, message: string, files_total: number, files_sent: number, bytes_total: number, 
 /**
  * Seconds since the epoch.
  */

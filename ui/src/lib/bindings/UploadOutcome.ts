@@ -13,4 +13,8 @@ failed: Array<FailedFile>,
 /**
  * The commit on the server's web pages.
  */
-web_url: string, };
+web_url: string, 
+/**
+ * The folder the upload went into, at that commit, on the server's web pages.
+ */
+folder_url: string, };

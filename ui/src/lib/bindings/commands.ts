@@ -6,13 +6,17 @@ import type { Branch } from './Branch';
 import type { CreateBranchArgs } from './CreateBranchArgs';
 import type { CreateRepoArgs } from './CreateRepoArgs';
 import type { DirPage } from './DirPage';
+import type { HistoryEntry } from './HistoryEntry';
+import type { HistoryQuery } from './HistoryQuery';
 import type { ListDirArgs } from './ListDirArgs';
+import type { MoveArgs } from './MoveArgs';
 import type { NameCheck } from './NameCheck';
 import type { NameCheckArgs } from './NameCheckArgs';
 import type { NamespaceArgs } from './NamespaceArgs';
 import type { Plan } from './Plan';
 import type { PlanArgs } from './PlanArgs';
 import type { ProgressSnapshot } from './ProgressSnapshot';
+import type { QueuedUpload } from './QueuedUpload';
 import type { RepoDetails } from './RepoDetails';
 import type { RepoRef } from './RepoRef';
 import type { RepoSummary } from './RepoSummary';
@@ -25,6 +29,7 @@ import type { SourcesView } from './SourcesView';
 import type { StartArgs } from './StartArgs';
 import type { UploadId } from './UploadId';
 import type { UploadOutcome } from './UploadOutcome';
+import type { UploadsEvent } from './UploadsEvent';
 
 export interface Commands {
   server_info: { args: null; result: ServerInfo };
@@ -55,4 +60,16 @@ export interface Commands {
   resume_upload: { args: UploadId; result: UploadOutcome; progress: ProgressSnapshot };
   discard_upload: { args: UploadId; result: Array<ResumableUpload> };
   open_commit: { args: null; result: null };
+  watch_uploads: { args: null; result: Array<QueuedUpload>; events: UploadsEvent };
+  enqueue_upload: { args: StartArgs; result: QueuedUpload };
+  pause_upload: { args: UploadId; result: null };
+  resume_queued: { args: UploadId; result: null };
+  cancel_queued: { args: UploadId; result: null };
+  discard_queued: { args: UploadId; result: null };
+  remove_queued: { args: UploadId; result: null };
+  move_queued: { args: MoveArgs; result: null };
+  retry_failed: { args: UploadId; result: QueuedUpload };
+  search_history: { args: HistoryQuery; result: Array<HistoryEntry> };
+  copy_link: { args: UploadId; result: string };
+  open_upload: { args: UploadId; result: null };
 }

@@ -29,7 +29,7 @@ impl UploadRun<'_> {
     pub(super) async fn send_big(&self, files: Vec<u32>) {
         stream::iter(files)
             .for_each_concurrent(self.tuning.parallel_big_files.max(1), |i| async move {
-                if self.stop.is_cancelled() {
+                if self.stop.is_cancelled() || self.paused() {
                     return;
                 }
                 match self.send_big_file(i).await {
@@ -55,6 +55,7 @@ impl UploadRun<'_> {
             .filter(|p| same_hash(&p.hash, &hash) && layout_holds(file.size, p))
             .cloned();
         for _attempt in 0..BEGIN_ATTEMPTS {
+            self.refuse_if_paused()?;
             let state = match resume_from.take() {
                 Some(s) => s,
                 None => match self.begin(&file, &hash).await? {
@@ -170,8 +171,13 @@ impl UploadRun<'_> {
                 let unacknowledged = &unacknowledged;
                 async move {
                     let may_complete = || unacknowledged.load(Ordering::Relaxed) <= 1;
-                    if self.send_part(file, state, n, &may_complete).await? {
-                        completed.store(true, Ordering::Relaxed);
+                    // Paused: parts not yet sent are left for the resume, and those in flight
+                    // (other futures of this stream) must not be dropped by an error here.
+                    match self.send_part(file, state, n, &may_complete).await {
+                        Ok(true) => completed.store(true, Ordering::Relaxed),
+                        Ok(false) => {}
+                        Err(e) if e.code == ErrorCode::Paused => return Ok(()),
+                        Err(e) => return Err(e),
                     }
                     unacknowledged.fetch_sub(1, Ordering::Relaxed);
                     counted.fetch_add(part_len(file.size, state.part_size, n), Ordering::Relaxed);
@@ -185,7 +191,11 @@ impl UploadRun<'_> {
                 }
             })
             .await?;
-        Ok(completed.load(Ordering::Relaxed))
+        let completed = completed.load(Ordering::Relaxed);
+        if !completed && self.paused() {
+            return Err(Error::paused());
+        }
+        Ok(completed)
     }
 
     /// Sends part `n` straight from disk, retried while that may help. `Ok(true)` when it
@@ -211,6 +221,7 @@ impl UploadRun<'_> {
             |_, e, _| self.retrying(e),
             |_| async {
                 let _permit = self.limiter.acquire().await.map_err(Error::internal)?;
+                self.refuse_if_paused()?;
                 let counted = Arc::new(AtomicU64::new(0));
                 let body = part_body(
                     Path::new(&file.local),

@@ -6,6 +6,7 @@
 
 mod big;
 mod commit;
+mod prepare;
 mod removals;
 mod single_put;
 mod small;
@@ -25,10 +26,11 @@ use super::progress::{FileState, Phase, ProgressSink, Tracker, spawn_ticker};
 use super::{FailedFile, Tuning, UploadOptions, UploadOutcome, nothing_sent};
 use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result};
-use crate::fs::now_unix;
 use crate::model::{Author, Commit};
 use crate::plan::{FileStatus, Plan, PlanRequest};
 use crate::sync::lock;
+use prepare::plan_file;
+pub(crate) use prepare::prepare;
 
 pub(crate) struct UploadRun<'a> {
     client: &'a OxenClient,
@@ -41,6 +43,8 @@ pub(crate) struct UploadRun<'a> {
     ticker: tokio::task::JoinHandle<()>,
     /// The user's cancel.
     cancel: CancellationToken,
+    /// The user's pause: checked before anything new is sent; never interrupts a request.
+    pause: CancellationToken,
     /// Stops all work: the user's cancel, or a failure that ends the whole run.
     stop: CancellationToken,
     fatal: Mutex<Option<Error>>,
@@ -71,43 +75,15 @@ impl<'a> UploadRun<'a> {
         sink: Arc<dyn ProgressSink>,
         cancel: CancellationToken,
     ) -> Result<UploadRun<'a>> {
-        options.author.check()?;
-        if plan.to_send().next().is_none() && plan.removals.is_empty() {
-            return Err(if plan.files.is_empty() {
-                Error::new(
-                    ErrorCode::NothingToUpload,
-                    "There is nothing to upload: no file in the selection can be sent.",
-                )
-            } else {
-                Error::new(
-                    ErrorCode::NothingChanged,
-                    "Nothing changed: every file is already on the branch with the same content.",
-                )
-            });
-        }
-        let message = match options.message.trim() {
-            "" => plan.default_message.clone(),
-            m => m.to_owned(),
-        };
-        let id = UploadId::new();
-        let plan_file = PlanFile {
-            format: 1,
-            id: id.to_string(),
-            server: client.server().clone(),
-            user: Some(client.user().to_owned()),
-            request: request.clone(),
-            plan: plan.clone(),
-            message,
-            author: options.author.clone(),
-            started_unix: now_unix(),
-        };
+        let (id, plan_file) = plan_file(client, request, plan, options)?;
         let journal = match &options.journal_dir {
             Some(dir) => Some(Journal::create(dir, id, &plan_file)?),
             None => None,
         };
         let tuning = options.tuning.clone();
+        let controls = (cancel, options.pause.clone());
         Ok(UploadRun::new(
-            client, plan_file, tuning, sink, cancel, journal,
+            client, plan_file, tuning, sink, controls, journal,
         ))
     }
 
@@ -118,6 +94,7 @@ impl<'a> UploadRun<'a> {
         tuning: Tuning,
         sink: Arc<dyn ProgressSink>,
         cancel: CancellationToken,
+        pause: CancellationToken,
     ) -> Result<UploadRun<'a>> {
         let (plan_file, journal) = Journal::open(dir, id)?;
         super::check_account(client, &plan_file)?;
@@ -126,7 +103,7 @@ impl<'a> UploadRun<'a> {
             plan_file,
             tuning,
             sink,
-            cancel,
+            (cancel, pause),
             Some(journal),
         ))
     }
@@ -138,7 +115,7 @@ impl<'a> UploadRun<'a> {
         plan_file: PlanFile,
         tuning: Tuning,
         sink: Arc<dyn ProgressSink>,
-        cancel: CancellationToken,
+        (cancel, pause): (CancellationToken, CancellationToken),
         journal: Option<Journal>,
     ) -> UploadRun<'a> {
         let done = journal
@@ -172,6 +149,7 @@ impl<'a> UploadRun<'a> {
             ticker,
             stop: cancel.child_token(),
             cancel,
+            pause,
             fatal: Mutex::new(None),
             journal: Mutex::new(journal),
             workspace_id: done.workspace_id,
@@ -193,7 +171,7 @@ impl<'a> UploadRun<'a> {
         // A rejected key too: after signing in again, the same upload continues.
         let resumable = journaled
             && matches!(&result, Err(e) if (e.retryable && e.code != ErrorCode::BranchMoved)
-                || e.code == ErrorCode::KeyRejected);
+                || matches!(e.code, ErrorCode::KeyRejected | ErrorCode::Paused));
         if result.is_err() && !resumable {
             self.tracker.phase(Phase::Cancelling);
             self.push_snapshot();
@@ -203,10 +181,18 @@ impl<'a> UploadRun<'a> {
         self.ticker.abort();
         self.push_snapshot();
         let journal = lock(&self.journal).take();
-        if let Some(j) = journal {
-            if resumable { drop(j) } else { j.remove() }
+        if let Some(mut j) = journal {
+            if resumable {
+                // Everything acknowledged so far, so that a resume sends none of it again.
+                if let Err(e) = j.save(true) {
+                    tracing::warn!(error = %e.log_line(), "journal not saved");
+                }
+            } else {
+                j.remove()
+            }
         }
         match result {
+            Err(e) if e.code == ErrorCode::Paused => Err(e),
             Err(e) if resumable => Err(Error {
                 message: if e.code == ErrorCode::KeyRejected {
                     format!(
@@ -257,6 +243,9 @@ impl<'a> UploadRun<'a> {
             && let Some(files) = self.single_put_candidates()
         {
             self.check_branch_head().await?;
+            if self.paused() {
+                return Err(Error::paused());
+            }
             return self.single_put(files).await;
         }
         self.open_workspace().await?;
@@ -285,6 +274,10 @@ impl<'a> UploadRun<'a> {
         if let Some(e) = lock(&self.fatal).take() {
             return Err(e);
         }
+        // Paused: what was sent stays in the workspace; the commit waits for the resume.
+        if self.paused() {
+            return Err(Error::paused());
+        }
         let staged = lock(&self.staged).len();
         let failed = std::mem::take(&mut *lock(&self.failed));
         if staged == 0 && self.plan.removals.is_empty() {
@@ -311,12 +304,30 @@ impl<'a> UploadRun<'a> {
                 .client
                 .commit_web_url(&self.plan.repo, &commit.id)
                 .to_string(),
+            folder_url: self
+                .client
+                .folder_web_url(&self.plan.repo, &commit.id, &self.plan.folder())
+                .to_string(),
             commit,
             branch: self.plan.branch.clone(),
             files_sent: lock(&self.staged).len() as u32,
             bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
             files_unchanged: self.plan.totals.unchanged_files,
             failed,
+        }
+    }
+
+    /// The user paused (and did not cancel): nothing new may be sent.
+    fn paused(&self) -> bool {
+        self.pause.is_cancelled() && !self.cancel.is_cancelled()
+    }
+
+    /// Refuses a request about to be sent while paused (one already sent finishes).
+    fn refuse_if_paused(&self) -> Result<()> {
+        if self.paused() {
+            Err(Error::paused())
+        } else {
+            Ok(())
         }
     }
 
@@ -366,7 +377,8 @@ impl<'a> UploadRun<'a> {
 
     /// A failure of one file or of the whole run, depending on whose fault it is.
     fn fail_or_abort(&self, indices: &[u32], error: Error) {
-        if error.code == ErrorCode::Cancelled {
+        // Not the file's fault: a cancelled run is cleaned up, a paused one resumed.
+        if matches!(error.code, ErrorCode::Cancelled | ErrorCode::Paused) {
             return;
         }
         if error.retryable

@@ -42,7 +42,7 @@ impl UploadRun<'_> {
     }
 
     async fn send_batch(&self, batch: Vec<u32>) {
-        if self.stop.is_cancelled() {
+        if self.stop.is_cancelled() || self.paused() {
             return;
         }
         let gzip = self.tuning.gzip;
@@ -90,7 +90,7 @@ impl UploadRun<'_> {
         let ws = self.workspace_id.clone().unwrap_or_default();
         let policy = self.client.options().retry;
         for round in 0u64..4 {
-            if pending.is_empty() || self.stop.is_cancelled() {
+            if pending.is_empty() || self.stop.is_cancelled() || self.paused() {
                 return;
             }
             for (i, _) in &pending {
@@ -102,6 +102,7 @@ impl UploadRun<'_> {
                 |_, e, _| self.retrying(e),
                 |_| async {
                     let _permit = self.limiter.acquire().await.map_err(Error::internal)?;
+                    self.refuse_if_paused()?;
                     let files = pending.iter().map(|(_, f)| f.clone()).collect();
                     self.client.stage_files(repo, &ws, files).await
                 },
@@ -130,8 +131,10 @@ impl UploadRun<'_> {
                 Err(e)
                     if !e.retryable
                         && pending.len() > 1
-                        && e.code != ErrorCode::Cancelled
-                        && e.code != ErrorCode::KeyRejected =>
+                        && !matches!(
+                            e.code,
+                            ErrorCode::Cancelled | ErrorCode::Paused | ErrorCode::KeyRejected
+                        ) =>
                 {
                     // One file's problem must not sink the others: send each alone.
                     for one in pending {

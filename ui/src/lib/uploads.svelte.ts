@@ -1,0 +1,119 @@
+// The list of uploads (queued, running, paused, interrupted, finished) and the history. The list
+// and every running upload's progress arrive over one Channel (`watch_uploads`); the actions
+// here only ask Rust, which runs the uploads and sends the changed list back.
+import { call, toError, watchUploads } from './api';
+import type { Error as CoreError } from './bindings/Error';
+import type { HistoryEntry } from './bindings/HistoryEntry';
+import type { ProgressSnapshot } from './bindings/ProgressSnapshot';
+import type { QueuedUpload } from './bindings/QueuedUpload';
+import type { UploadsEvent } from './bindings/UploadsEvent';
+import { app } from './store.svelte';
+
+export class Uploads {
+  #list = $state.raw<QueuedUpload[]>([]);
+  /** The latest progress of each running upload, by id. */
+  #progress = $state.raw<Record<string, ProgressSnapshot>>({});
+  #history = $state.raw<HistoryEntry[]>([]);
+  #watching = false;
+  /** The address the last *Copy link* put on the clipboard (shown, so the user sees it worked). */
+  copied = $state<{ id: string; url: string } | null>(null);
+  query = $state('');
+
+  get list() {
+    return this.#list;
+  }
+
+  get history() {
+    return this.#history;
+  }
+
+  progress(id: string): ProgressSnapshot | null {
+    return this.#progress[id] ?? null;
+  }
+
+  /** Starts listening (once); the list comes back at once and after every change. */
+  async watch() {
+    if (this.#watching) return;
+    this.#watching = true;
+    try {
+      this.#list = await watchUploads((e) => this.#hear(e));
+    } catch (e) {
+      this.#watching = false;
+      app.problem = toError(e);
+    }
+  }
+
+  #hear(e: UploadsEvent) {
+    if (e.kind === 'list') {
+      this.#list = e.uploads;
+      const running = e.uploads.filter((u) => u.state === 'running').map((u) => u.id);
+      const kept = Object.entries(this.#progress).filter(([id]) => running.includes(id));
+      this.#progress = Object.fromEntries(kept);
+      // A finished upload is in the history now.
+      if (e.uploads.some((u) => u.finished_unix)) void this.search();
+    } else {
+      this.#progress = { ...this.#progress, [e.id]: e.snapshot };
+    }
+  }
+
+  /** Puts the reviewed plan in the list; `true` when it was queued. */
+  async enqueue(message: string, name: string, email: string): Promise<boolean> {
+    const queued = await app.attempt(() =>
+      call('enqueue_upload', { message, author: { name, email } }),
+    );
+    if (!queued) return false;
+    // The files are journaled with the upload: the list is free for the next one.
+    const view = await call('list_sources').catch(() => null);
+    if (view) app.setSources(view.items);
+    await app.loadAccounts().catch(() => undefined);
+    return true;
+  }
+
+  pause(id: string) {
+    return app.attempt(() => call('pause_upload', { id }));
+  }
+
+  resume(id: string) {
+    return app.attempt(() => call('resume_queued', { id }));
+  }
+
+  cancel(id: string) {
+    return app.attempt(() => call('cancel_queued', { id }));
+  }
+
+  discard(id: string) {
+    return app.attempt(() => call('discard_queued', { id }));
+  }
+
+  remove(id: string) {
+    return app.attempt(() => call('remove_queued', { id }));
+  }
+
+  move(id: string, up: boolean) {
+    return app.attempt(() => call('move_queued', { id, up }));
+  }
+
+  retry(id: string) {
+    return app.attempt(() => call('retry_failed', { id }));
+  }
+
+  open(id: string) {
+    return app.attempt(() => call('open_upload', { id }));
+  }
+
+  async copyLink(id: string) {
+    const url = await app.attempt(() => call('copy_link', { id }));
+    if (url) this.copied = { id, url };
+  }
+
+  async search() {
+    const query = this.query;
+    const found = await call('search_history', { query }).catch((e: unknown) => {
+      app.problem = toError(e) as CoreError;
+      return null;
+    });
+    if (found && query === this.query) this.#history = found;
+  }
+}
+
+export const uploads = new Uploads();
