@@ -167,12 +167,17 @@ def make_big(root, size=2048 * MiB, seed=3):
 
 # ----- clients ------------------------------------------------------------------------------------
 
-def oxdrop(args, server, repo, src, message):
+def oxdrop(args, server, repo, src, message, binary=None):
     env = {**os.environ, "OXDROP_CONFIG_DIR": args.scratch + "/oxdrop-config",
            "OXDROP_DATA_DIR": args.scratch + "/oxdrop-data", "OXDROP_AUTHOR": "Bench <bench@example.com>"}
     env.pop("OXDROP_API_KEY", None)
-    cmd = [args.oxdrop, "--server", server.url, "upload", str(src), "--repo", repo, "-m", message, "--fresh"]
+    cmd = [binary or args.oxdrop, "--server", server.url, "upload", str(src), "--repo", repo, "-m", message, "--fresh"]
     return run_measured(cmd, env=env, ok_codes=(0, 3))
+
+
+def oxdrop_baseline(args, server, repo, src, message):
+    """An earlier build of `oxdrop` (--oxdrop-baseline): did a change to the engine cost speed?"""
+    return oxdrop(args, server, repo, src, message, binary=args.oxdrop_baseline)
 
 
 OXENAI_SCRIPT = r"""
@@ -443,7 +448,9 @@ def write_markdown(path, meta, results, app):
         lines += [f"## {title}", "", "| client | wall time | throughput | peak memory | OxDrop ÷ client |",
                   "|---|---:|---:|---:|---:|"]
         ox = r.get("oxdrop")
-        for name, label in [("oxdrop", "OxDrop (`oxdrop upload`)"), ("oxenai", "oxenai (`add` + `commit`)"),
+        for name, label in [("oxdrop", "OxDrop (`oxdrop upload`)"),
+                            ("baseline", "OxDrop, earlier build (`--oxdrop-baseline`)"),
+                            ("oxenai", "oxenai (`add` + `commit`)"),
                             ("put", "PUT per file (curl)"), ("limit", "server ingest limit")]:
             if name not in r:
                 continue
@@ -480,7 +487,9 @@ def main():
     ap.add_argument("--json", default="bench-results/results.json")
     ap.add_argument("--command", default="scripts/bench")
     ap.add_argument("--notes", default="")
+    ap.add_argument("--oxdrop-baseline", help="an earlier oxdrop build, run as one more client")
     args = ap.parse_args()
+    baseline = [("baseline", oxdrop_baseline)] if args.oxdrop_baseline else []
 
     work = Path(tempfile.mkdtemp(prefix="oxdrop-bench-"))
     args.scratch = str(work / "scratch")
@@ -495,24 +504,24 @@ def main():
         if "small" in only:
             log("== 2,000 small files")
             results["small"] = bench_workload(args, server, "small", small,
-                                              [("oxdrop", oxdrop), ("oxenai", oxenai), ("put", put_per_file)], args.runs)
+                                              [("oxdrop", oxdrop), *baseline, ("oxenai", oxenai), ("put", put_per_file)], args.runs)
         if "reupload" in only:
             log("== re-upload of the same 2,000 files")
             results["reupload"] = bench_workload(args, server, "reupload", small,
-                                                 [("oxdrop", oxdrop), ("oxenai", oxenai), ("put", put_per_file)],
+                                                 [("oxdrop", oxdrop), *baseline, ("oxenai", oxenai), ("put", put_per_file)],
                                                  args.runs, reupload=True)
         if "medium" in only:
             log("== 200 files of 10 MiB")
             medium = make_medium(data)
             results["medium"] = bench_workload(args, server, "medium", medium,
-                                               [("oxdrop", oxdrop), ("oxenai", oxenai), ("put", put_per_file)], args.runs)
+                                               [("oxdrop", oxdrop), *baseline, ("oxenai", oxenai), ("put", put_per_file)], args.runs)
             shutil.rmtree(medium)
         if "big" in only:
             log("== one 2 GiB file")
             big = make_big(data)
             results["big"] = bench_workload(args, server, "big", big,
-                                            [("oxdrop", oxdrop), ("oxenai", oxenai), ("put", put_per_file),
-                                             ("limit", server_limit)], args.runs)
+                                            [("oxdrop", oxdrop), *baseline, ("oxenai", oxenai),
+                                             ("put", put_per_file), ("limit", server_limit)], args.runs)
             shutil.rmtree(big)
     finally:
         server.stop()
