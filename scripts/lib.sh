@@ -24,7 +24,7 @@ APT_APP_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential pkg-config curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev
   # The sandbox's oxen-server from the Rust package registry (duckdb, rocksdb, zlib-ng, bindgen), built in the background.
-  cmake clang libclang-dev
+  cmake clang libclang-dev mold
   # Running without a desktop: a virtual display, screenshots, a private keychain.
   xvfb xauth x11-utils xdotool imagemagick dbus dbus-x11 gnome-keyring
 )
@@ -120,7 +120,11 @@ build_oxen_server() {
   zip="$(swagger_zip)"
   [ -f "$zip" ] || die "could not find the vendored swagger-ui zip"
   start=$(date +%s)
+  # clang compiles duckdb's and rocksdb's C++ (the long pole) faster than g++ (-O0: 55-96 s
+  # against 133-140 s for the same 12 rocksdb files here), and mold links in a fraction of ld's
+  # time; neither changes what the server does.
   SWAGGER_UI_DOWNLOAD_URL="file://$zip" CARGO_PROFILE_DEV_DEBUG=0 \
+    CC=clang CXX=clang++ RUSTFLAGS="-C link-arg=-fuse-ld=mold" \
     cargo install oxen-server --version "$OXEN_SERVER_VERSION" --locked "${args[@]}" \
       --root "$root" --target-dir "$TOOLS/oxen-server-build-$profile" "${quiet[@]}"
   rm -rf "$TOOLS/oxen-server-build-$profile"
