@@ -84,9 +84,17 @@ impl Runner {
         runner
     }
 
-    pub fn watch(&self, channel: Channel<UploadsEvent>) -> Vec<QueuedUpload> {
-        *lock(&self.watcher) = Some(channel);
-        self.queue.load().uploads
+    /// Sends the list as it is now over `channel`, then every change. The first list goes over
+    /// the Channel too, not as the command's answer: an answer can overtake the Channel's
+    /// messages and put back a list older than the one they brought. Under the watcher's lock,
+    /// so a change announced meanwhile comes after it.
+    pub fn watch(&self, channel: Channel<UploadsEvent>) {
+        let mut watcher = lock(&self.watcher);
+        let uploads = self.queue.load().uploads;
+        if let Err(e) = channel.send(UploadsEvent::List { uploads }) {
+            tracing::debug!(error = %e, "uploads event not delivered");
+        }
+        *watcher = Some(channel);
     }
 
     fn send(&self, event: UploadsEvent) {

@@ -144,7 +144,7 @@ commands! {
     upload::resume_upload(upload::UploadId, progress) -> oxdrop_core::upload::UploadOutcome;
     upload::discard_upload(upload::UploadId) -> Vec<oxdrop_core::upload::ResumableUpload>;
     upload::open_commit(()) -> ();
-    queue::watch_uploads((), events) -> Vec<oxdrop_core::queue::QueuedUpload>;
+    queue::watch_uploads((), events) -> ();
     queue::enqueue_upload(upload::StartArgs) -> oxdrop_core::queue::QueuedUpload;
     queue::pause_upload(upload::UploadId) -> ();
     queue::resume_queued(upload::UploadId) -> ();

@@ -37,10 +37,10 @@ pub async fn watch_uploads(
     app: AppHandle,
     runner: State<'_, Runner>,
     events: Channel<UploadsEvent>,
-) -> Result<Vec<QueuedUpload>, Error> {
-    let list = runner.watch(events);
+) -> Result<(), Error> {
+    runner.watch(events);
     runner::kick(&app);
-    Ok(list)
+    Ok(())
 }
 
 /// Puts the reviewed plan at the end of the list (journaled now, so it survives a restart) and

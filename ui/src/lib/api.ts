@@ -6,7 +6,6 @@ import type { Commands } from './bindings/commands';
 import type { Error as CoreError } from './bindings/Error';
 import type { ProgressSnapshot } from './bindings/ProgressSnapshot';
 import type { SourcesView } from './bindings/SourcesView';
-import type { QueuedUpload } from './bindings/QueuedUpload';
 import type { UploadsEvent } from './bindings/UploadsEvent';
 
 export type CommandName = keyof Commands;
@@ -44,13 +43,11 @@ export async function callWithProgress<K extends WithProgress>(
 }
 
 /** Opens the one Channel the list of uploads and their progress come over; returns the list. */
-export async function watchUploads(
-  onEvent: (event: UploadsEvent) => void,
-): Promise<QueuedUpload[]> {
+export async function watchUploads(onEvent: (event: UploadsEvent) => void): Promise<void> {
   const events = new Channel<UploadsEvent>();
   events.onmessage = onEvent;
   try {
-    return await invoke<QueuedUpload[]>('watch_uploads', { events });
+    await invoke<void>('watch_uploads', { events });
   } catch (e) {
     throw toError(e);
   }

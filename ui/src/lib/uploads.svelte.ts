@@ -31,12 +31,12 @@ export class Uploads {
     return this.#progress[id] ?? null;
   }
 
-  /** Starts listening (once); the list comes back at once and after every change. */
+  /** Starts listening (once): the list comes over the Channel at once and after every change. */
   async watch() {
     if (this.#watching) return;
     this.#watching = true;
     try {
-      this.#list = await watchUploads((e) => this.#hear(e));
+      await watchUploads((e) => this.#hear(e));
     } catch (e) {
       this.#watching = false;
       app.problem = toError(e);

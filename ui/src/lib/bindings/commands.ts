@@ -60,7 +60,7 @@ export interface Commands {
   resume_upload: { args: UploadId; result: UploadOutcome; progress: ProgressSnapshot };
   discard_upload: { args: UploadId; result: Array<ResumableUpload> };
   open_commit: { args: null; result: null };
-  watch_uploads: { args: null; result: Array<QueuedUpload>; events: UploadsEvent };
+  watch_uploads: { args: null; result: null; events: UploadsEvent };
   enqueue_upload: { args: StartArgs; result: QueuedUpload };
   pause_upload: { args: UploadId; result: null };
   resume_queued: { args: UploadId; result: null };
