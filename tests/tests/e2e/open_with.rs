@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use oxdrop_tests::desktop::{Desktop, Launch, app_bin, tail};
 use oxdrop_tests::{OxenServer, fixtures};
 
-use crate::steps::{LONG, create_repo, review, use_sandbox};
+use crate::steps::{LONG, create_repo, launch_on_sandbox, review, use_sandbox};
 
 /// How long a second launch may take to hand over its files and exit.
 const HANDOVER: Duration = Duration::from_secs(20);
@@ -50,12 +50,7 @@ async fn files_named_on_the_command_line_are_in_the_list_after_sign_in() {
 async fn a_second_launch_hands_its_files_to_the_running_window_and_exits() {
     let server = OxenServer::start();
     let tmp = tempfile::tempdir().unwrap();
-    let app = Desktop::launch(Launch {
-        sandbox: Some(server.url()),
-        ..Launch::default()
-    })
-    .await;
-    use_sandbox(&app).await;
+    let app = launch_on_sandbox(&server).await;
     app.find("[data-testid=add-files]").await;
     assert_eq!(app.visible_windows("OxDrop"), 1);
     let elsewhere = app.focus_elsewhere().await;

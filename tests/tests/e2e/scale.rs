@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use oxdrop_tests::OxenServer;
-use oxdrop_tests::desktop::{Desktop, Launch};
+use oxdrop_tests::desktop::Desktop;
 
-use crate::steps::{LONG, create_repo, drop_on_window, review, set_author, use_sandbox};
+use crate::steps::{LONG, create_repo, drop_on_window, launch_on_sandbox, review, set_author};
 
 /// Ten thousand files: the plan and the progress list render only what is on screen, scroll to
 /// the end, and the upload lands in one commit.
@@ -18,12 +18,7 @@ async fn ten_thousand_files_stay_smooth() {
     for i in 0..10_000 {
         std::fs::write(folder.join(format!("file-{i:05}.txt")), format!("{i}\n")).unwrap();
     }
-    let app = Desktop::launch(Launch {
-        sandbox: Some(server.url()),
-        ..Launch::default()
-    })
-    .await;
-    use_sandbox(&app).await;
+    let app = launch_on_sandbox(&server).await;
     create_repo(&app, "ten-thousand").await;
     drop_on_window(&app, &folder, "many").await;
     review(&app, "10,000 new files").await;

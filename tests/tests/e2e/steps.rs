@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use oxdrop_tests::desktop::Desktop;
+use oxdrop_tests::OxenServer;
+use oxdrop_tests::desktop::{Desktop, Launch};
 use oxdrop_tests::fixtures;
 
 /// The API key the auth proxy accepts in the tests that sign in with one.
@@ -42,6 +43,17 @@ pub async fn wait_connected(app: &Desktop, says: &str) -> String {
 pub async fn use_sandbox(app: &Desktop) {
     app.click("[data-testid=use-sandbox]").await;
     wait_connected(app, "oxen-server").await;
+}
+
+/// The app launched with `server` as its sandbox, signed in to it.
+pub async fn launch_on_sandbox(server: &OxenServer) -> Desktop {
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
+    app
 }
 
 /// Creates a repository through *New repository…* and waits until it is selected.

@@ -12,8 +12,8 @@ use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
 use crate::steps::{
     BrowserRecorder, KEY, LONG, add_file_with_dialog, create_repo, drop_on_window, keychain_lookup,
-    repo_selected, review, review_and_upload, set_author, sign_in, start_big_upload, text_content,
-    use_sandbox, wait_connected,
+    launch_on_sandbox, repo_selected, review, review_and_upload, set_author, sign_in,
+    start_big_upload, text_content, use_sandbox, wait_connected,
 };
 
 #[tokio::test]
@@ -232,12 +232,7 @@ async fn server_stopped_mid_upload_is_a_clear_error_then_resume_finishes() {
 async fn cancel_then_a_failed_file_and_retry_failed() {
     let server = OxenServer::start();
     let tmp = tempfile::tempdir().unwrap();
-    let app = Desktop::launch(Launch {
-        sandbox: Some(server.url()),
-        ..Launch::default()
-    })
-    .await;
-    use_sandbox(&app).await;
+    let app = launch_on_sandbox(&server).await;
     create_repo(&app, "cancel-retry").await;
     let big = start_big_upload(
         &app,
@@ -310,12 +305,7 @@ async fn review_leaves_out_links_outside_and_clutter_and_links_can_be_included()
     let photo = fixtures::write_file(&album.join("photo.jpg"), 4000, 42);
     fixtures::write_file(&album.join(".DS_Store"), 30, 43);
     std::os::unix::fs::symlink(&private, album.join("home-link")).unwrap();
-    let app = Desktop::launch(Launch {
-        sandbox: Some(server.url()),
-        ..Launch::default()
-    })
-    .await;
-    use_sandbox(&app).await;
+    let app = launch_on_sandbox(&server).await;
     create_repo(&app, "left-out").await;
     drop_on_window(&app, &album, "album").await;
 
@@ -378,12 +368,7 @@ async fn review_leaves_out_links_outside_and_clutter_and_links_can_be_included()
 async fn a_file_changed_on_the_branch_after_review_goes_back_to_review_with_a_notice() {
     let server = OxenServer::start();
     let tmp = tempfile::tempdir().unwrap();
-    let app = Desktop::launch(Launch {
-        sandbox: Some(server.url()),
-        ..Launch::default()
-    })
-    .await;
-    use_sandbox(&app).await;
+    let app = launch_on_sandbox(&server).await;
     create_repo(&app, "promise").await;
     let mine = fixtures::write_file(&tmp.path().join("notes.txt"), 3000, 41);
     add_file_with_dialog(&app, &mine, None).await;
