@@ -3,6 +3,8 @@
 //! `watch_watches` (see `crate::watches`). The folder never comes from the page: only the one
 //! chosen in the dialog opened here can be watched.
 
+use std::path::PathBuf;
+
 use oxdrop_core::accounts::Destination;
 use oxdrop_core::watch::{
     self, NewWatch, Resolution, Rhythm, Watch, WatchContext, WatchEdit, WatchInfo,
@@ -79,7 +81,14 @@ pub async fn pick_watch_folder(
     window: WebviewWindow,
     watches: State<'_, AppWatches>,
 ) -> Result<WatchesView, Error> {
+    // From the home folder: GTK's default start, *Recent*, lists files only, and a folder
+    // typed there cannot be chosen.
+    let home = std::env::var_os("HOME").map(PathBuf::from);
     let picked = run_dialog(&app, window, |dialog| {
+        let dialog = match home {
+            Some(home) => dialog.set_directory(home),
+            None => dialog,
+        };
         let fut = dialog.set_title(WATCH_DIALOG_TITLE).pick_folder();
         Box::pin(async move {
             fut.await

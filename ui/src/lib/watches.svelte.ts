@@ -1,6 +1,7 @@
 // The watched folders: each one's state arrives over one Channel (`watch_watches`); the actions
 // here only ask Rust, which runs the watches and sends the changed list back.
 import { call, toError, watchWatches } from './api';
+import type { Author } from './bindings/Author';
 import type { Resolution } from './bindings/Resolution';
 import type { Rhythm } from './bindings/Rhythm';
 import type { WatchInfo } from './bindings/WatchInfo';
@@ -73,9 +74,15 @@ export class Watches {
   }
 
   /** Sets up a watch of the picked folder to the chosen destination; `true` once added. */
-  async add(rhythm: Rhythm, mirrorDeletions: boolean): Promise<boolean> {
+  async add(rhythm: Rhythm, mirrorDeletions: boolean, author: Author): Promise<boolean> {
     const d = app.destination;
     if (!d.repo) return false;
+    const saved = app.accounts?.author;
+    if (saved?.name !== author.name || saved?.email !== author.email) {
+      const view = await app.attempt(() => call('set_author', author));
+      if (!view) return false;
+      app.setAccounts(view);
+    }
     const added = await app.attempt(() =>
       call('add_watch', {
         repo: d.repo!,

@@ -1,0 +1,254 @@
+//! A watched folder set up in the real window: the native folder dialog, the destination
+//! pickers, a short settle; files written into the folder reach the server as one commit with
+//! exactly those files; closing the window hides it while the watch goes on uploading; a
+//! second launch shows it again.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use oxdrop_core::model::Commit;
+use oxdrop_core::{ErrorCode, OxenClient, RemotePath, RepoRef};
+use oxdrop_tests::desktop::{Desktop, app_bin, tail};
+use oxdrop_tests::{OxenServer, fixtures, oxenpy};
+
+use crate::steps::{LONG, create_repo, launch_on_sandbox, unlabeled_controls};
+
+/// Where the watch puts the folder in the repository.
+const DEST: &str = "runs";
+/// How long the watch may take to upload what was written (3 s for files to settle, 2 s of
+/// quiet, the upload itself, on a busy machine).
+const UPLOADED: Duration = Duration::from_secs(120);
+
+/// The branch's commits, newest first, without the empty one oxen-server starts with.
+async fn commits(client: &OxenClient, repo: &RepoRef) -> Vec<Commit> {
+    let mut commits = client.commits(repo, "main", 100).await.unwrap_or_default();
+    commits.retain(|c| !(c.parent_ids.is_empty() && c.author == "Oxen"));
+    commits
+}
+
+async fn wait_for_commits(
+    app: &Desktop,
+    client: &OxenClient,
+    repo: &RepoRef,
+    n: usize,
+) -> Vec<Commit> {
+    let started = Instant::now();
+    loop {
+        let found = commits(client, repo).await;
+        if found.len() >= n {
+            return found;
+        }
+        assert!(
+            started.elapsed() < UPLOADED,
+            "{} commits after {UPLOADED:?}, waited for {n}; app log:\n{}",
+            found.len(),
+            tail(&app.app_log(), 4000)
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Every file under `runs/` at `revision`, relative to it.
+async fn files_at(client: &OxenClient, repo: &RepoRef, revision: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut dirs = vec![RemotePath::parse(DEST).unwrap()];
+    while let Some(dir) = dirs.pop() {
+        let entries = match client.list_dir_all(repo, revision, &dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.code == ErrorCode::PathNotFound => continue,
+            Err(e) => panic!("listing {dir}: {}", e.log_line()),
+        };
+        for e in entries {
+            if e.is_dir {
+                dirs.push(e.path);
+            } else {
+                files.push(e.path.as_str()[DEST.len() + 1..].to_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The commits' author, typed in the form (nothing was uploaded before to remember one).
+async fn set_watch_author(app: &Desktop) {
+    app.fill("[data-testid=watch-author-name]", "Ada Watcher")
+        .await;
+    app.fill("[data-testid=watch-author-email]", "ada@example.com")
+        .await;
+}
+
+/// What the window shows of the one watch: its state and its last commit.
+async fn shown(app: &Desktop) -> (String, Option<String>) {
+    let js = r#"
+        const e = document.querySelector('[data-testid=watch-entry]');
+        return [e?.dataset.state ?? '',
+                e?.querySelector('[data-testid=watch-commit]')?.dataset.commit ?? null];"#;
+    serde_json::from_value(app.client.execute(js, vec![]).await.unwrap()).unwrap()
+}
+
+async fn wait_shown(app: &Desktop, state: &str, commit: &str) {
+    let started = Instant::now();
+    loop {
+        let (s, c) = shown(app).await;
+        if s == state && c.as_deref() == Some(commit) {
+            return;
+        }
+        if started.elapsed() > LONG {
+            app.screenshot("watch-timeout").await;
+            panic!(
+                "the watch shows {s} / {c:?}, not {state} / {commit}:\n{}",
+                tail(&app.app_log(), 4000)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn expect(folder: &Path, rels: &[&str]) -> Vec<(String, PathBuf)> {
+    rels.iter()
+        .map(|r| (format!("{DEST}/{r}"), folder.join(r)))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_the_window_closed() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("instrument");
+    std::fs::create_dir_all(&folder).unwrap();
+    let app = launch_on_sandbox(&server).await;
+
+    // Watched folders → Keep a folder uploaded…: the folder from the native dialog.
+    app.click("[data-testid=show-watches]").await;
+    app.find("[data-testid=watches-empty]").await;
+    app.click("[data-testid=watch-new]").await;
+    app.click("[data-testid=watch-pick-folder]").await;
+    app.choose_in_dialog("Choose a folder to keep uploaded", &folder, None)
+        .await;
+    app.wait_text("[data-testid=watch-picked]", LONG, |t| {
+        t.ends_with("instrument")
+    })
+    .await;
+    // Where: a new repository, into a folder of it; when: once changes settled for 2 seconds.
+    create_repo(&app, "watched").await;
+    app.fill("[data-testid=dest-input]", DEST).await;
+    app.find("[data-testid=dest-input]")
+        .await
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    app.fill("[data-testid=rhythm-quiet]", "2").await;
+    app.find("[data-testid=rhythm-unit]")
+        .await
+        .select_by_value("seconds")
+        .await
+        .unwrap();
+    set_watch_author(&app).await;
+    // Mirroring deletions asks first, saying what it means; declined, it stays off.
+    app.click("[data-testid=watch-mirror]").await;
+    let asked = app.text("[data-testid=mirror-confirm]").await;
+    assert!(
+        asked.contains("will also be deleted from watched"),
+        "{asked}"
+    );
+    app.click_text("mirror-confirm", "No, keep them").await;
+    let mirrored = app
+        .find("[data-testid=watch-mirror]")
+        .await
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(mirrored.as_deref(), Some("false"));
+    let unlabeled = unlabeled_controls(&app).await;
+    assert!(unlabeled.is_empty(), "{unlabeled:?}");
+    app.screenshot("17-watch-setup").await;
+    app.click("[data-testid=watch-add]").await;
+    app.wait_text("[data-testid=watch-state]", LONG, |t| t == "Up to date")
+        .await;
+
+    // Files land in the folder: one commit with exactly those files, shown as up to date.
+    fixtures::write_file(&folder.join("run-001.csv"), 40_000, 71);
+    fixtures::write_file(&folder.join("spectra/run-001.bin"), 300_000, 72);
+    let client = server.client();
+    let repo = RepoRef::new("sandbox", "watched").unwrap();
+    let first = wait_for_commits(&app, &client, &repo, 1).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].author, "Ada Watcher");
+    assert_eq!(
+        files_at(&client, &repo, &first[0].id).await,
+        ["run-001.csv", "spectra/run-001.bin"]
+    );
+    let rels = ["run-001.csv", "spectra/run-001.bin"];
+    oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/watched",
+        &first[0].id,
+        &expect(&folder, &rels),
+    );
+    wait_shown(&app, "up_to_date", &first[0].id).await;
+    let unlabeled = unlabeled_controls(&app).await;
+    assert!(unlabeled.is_empty(), "{unlabeled:?}");
+    app.screenshot("18-watches").await;
+
+    // The window closed: it is hidden, the app keeps running and uploads what comes next.
+    app.close_window("OxDrop");
+    let started = Instant::now();
+    while app.visible_windows("OxDrop") > 0 {
+        assert!(started.elapsed() < LONG, "the window never went away");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    fixtures::write_file(&folder.join("run-002.csv"), 50_000, 73);
+    let second = wait_for_commits(&app, &client, &repo, 2).await;
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert_eq!(
+        files_at(&client, &repo, &second[0].id).await,
+        ["run-001.csv", "run-002.csv", "spectra/run-001.bin"]
+    );
+    oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/watched",
+        &second[0].id,
+        &expect(&folder, &["run-002.csv"]),
+    );
+    assert!(
+        app.app_log().contains("window hidden"),
+        "{}",
+        tail(&app.app_log(), 3000)
+    );
+
+    // Launching OxDrop again shows the window, with the watch up to date at that commit.
+    let mut again = app
+        .command_in_same_session(app_bin())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = again.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the second launch still runs"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status}");
+    let started = Instant::now();
+    while app.visible_windows("OxDrop") != 1 {
+        assert!(started.elapsed() < LONG, "the window never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_shown(&app, "up_to_date", &second[0].id).await;
+
+    // Stop watching (confirmed): what was uploaded stays; the window then closes as usual.
+    app.click("[data-testid=watch-remove]").await;
+    app.click("[data-testid=watch-remove-yes]").await;
+    app.find("[data-testid=watches-empty]").await;
+    let kept = files_at(&client, &repo, "main").await;
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    app.quit().await;
+}
