@@ -106,6 +106,113 @@ async fn wait_shown(app: &Desktop, state: &str, commit: &str) {
     }
 }
 
+/// The app's process id, from its window.
+fn app_pid(app: &Desktop) -> u32 {
+    let pid = app.xdotool(&[
+        "search",
+        "--sync",
+        "--onlyvisible",
+        "--name",
+        "^OxDrop$",
+        "getwindowpid",
+    ]);
+    pid.lines().next().unwrap().trim().parse().unwrap()
+}
+
+/// The tray menu's lines as the desktop's tray reads them (over D-Bus: the indicator exports
+/// its menu on the session bus, tray host or not); empty while there is none.
+fn tray_menu(app: &Desktop, pid: u32) -> Vec<String> {
+    let out = app
+        .command_in_same_session("/usr/bin/python3")
+        .arg(oxdrop_tests::repo_root().join("tests/py/tray_menu.py"))
+        .arg(pid.to_string())
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Vec::new();
+    }
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    items
+        .iter()
+        .map(|i| match i["type"].as_str() {
+            Some("separator") => "---".to_owned(),
+            _ => i["label"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+/// Waits until the tray menu reads `want`.
+async fn wait_tray(app: &Desktop, pid: u32, want: &[&str]) {
+    let started = Instant::now();
+    loop {
+        let menu = tray_menu(app, pid);
+        if menu == want {
+            return;
+        }
+        assert!(
+            started.elapsed() < LONG,
+            "the tray menu reads {menu:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Clicks a line of the tray menu, as a person does in the desktop's tray.
+fn click_tray(app: &Desktop, pid: u32, label: &str) {
+    let status = app
+        .command_in_same_session("/usr/bin/python3")
+        .arg(oxdrop_tests::repo_root().join("tests/py/tray_menu.py"))
+        .arg(pid.to_string())
+        .args(["click", label])
+        .status()
+        .unwrap();
+    assert!(status.success(), "clicking {label} in the tray: {status}");
+}
+
+/// Whether the process runs (a zombie has ended).
+fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|s| !s.trim_start().starts_with('Z'))
+    })
+}
+
+/// `oxdrop watch run` in the app's profile while the app runs the watches: it refuses at once,
+/// saying why, instead of running the same watches a second time.
+fn the_command_line_refuses_to_run_them_too(app: &Desktop) {
+    let mut run = app
+        .command_in_same_session(oxdrop_tests::cli::cli_bin())
+        .args(["watch", "run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while run.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = run.kill();
+            panic!("`oxdrop watch run` runs the watches the app runs");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = run.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("Another OxDrop is already keeping these folders uploaded"),
+        "{said}"
+    );
+}
+
+async fn wait_windows(app: &Desktop, n: usize, what: &str) {
+    let started = Instant::now();
+    while app.visible_windows("OxDrop") != n {
+        assert!(started.elapsed() < LONG, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn expect(folder: &Path, rels: &[&str]) -> Vec<(String, PathBuf)> {
     rels.iter()
         .map(|r| (format!("{DEST}/{r}"), folder.join(r)))
@@ -119,6 +226,13 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
     let folder = tmp.path().join("instrument");
     std::fs::create_dir_all(&folder).unwrap();
     let app = launch_on_sandbox(&server).await;
+    let pid = app_pid(&app);
+    wait_tray(
+        &app,
+        pid,
+        &["No folders are kept uploaded", "---", "Open OxDrop", "Quit"],
+    )
+    .await;
 
     // Watched folders → Keep a folder uploaded…: the folder from the native dialog.
     app.click("[data-testid=show-watches]").await;
@@ -191,14 +305,19 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
     let unlabeled = unlabeled_controls(&app).await;
     assert!(unlabeled.is_empty(), "{unlabeled:?}");
     app.screenshot("18-watches").await;
+    the_command_line_refuses_to_run_them_too(&app);
+    // The tray menu says the same.
+    let up_to_date = [
+        "instrument → sandbox/watched: Up to date",
+        "---",
+        "Open OxDrop",
+        "Quit",
+    ];
+    wait_tray(&app, pid, &up_to_date).await;
 
     // The window closed: it is hidden, the app keeps running and uploads what comes next.
     app.close_window("OxDrop");
-    let started = Instant::now();
-    while app.visible_windows("OxDrop") > 0 {
-        assert!(started.elapsed() < LONG, "the window never went away");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_windows(&app, 0, "the window never went away").await;
     fixtures::write_file(&folder.join("run-002.csv"), 50_000, 73);
     let second = wait_for_commits(&app, &client, &repo, 2).await;
     assert_eq!(second.len(), 2, "{second:?}");
@@ -218,11 +337,18 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
         tail(&app.app_log(), 3000)
     );
 
-    // Launching OxDrop again shows the window, with the watch up to date at that commit.
+    wait_tray(&app, pid, &up_to_date).await;
+
+    // *Open OxDrop* in the tray shows the window; closed again, launching OxDrop again shows it
+    // too.
+    click_tray(&app, pid, "Open OxDrop");
+    wait_windows(&app, 1, "Open OxDrop never showed the window").await;
+    app.close_window("OxDrop");
+    wait_windows(&app, 0, "the window never went away the second time").await;
     let mut again = app
         .command_in_same_session(app_bin())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let started = Instant::now();
@@ -237,11 +363,7 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(status.success(), "{status}");
-    let started = Instant::now();
-    while app.visible_windows("OxDrop") != 1 {
-        assert!(started.elapsed() < LONG, "the window never came back");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_windows(&app, 1, "the second launch never showed the window").await;
     wait_shown(&app, "up_to_date", &second[0].id).await;
 
     // Stop watching (confirmed): what was uploaded stays; the window then closes as usual.
@@ -250,5 +372,18 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
     app.find("[data-testid=watches-empty]").await;
     let kept = files_at(&client, &repo, "main").await;
     assert_eq!(kept.len(), 3, "{kept:?}");
+    wait_tray(
+        &app,
+        pid,
+        &["No folders are kept uploaded", "---", "Open OxDrop", "Quit"],
+    )
+    .await;
+    // *Quit* in the tray ends the app.
+    click_tray(&app, pid, "Quit");
+    let started = Instant::now();
+    while process_alive(pid) {
+        assert!(started.elapsed() < LONG, "Quit never ended the app");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.quit().await;
 }
