@@ -65,8 +65,7 @@ impl AppWatches {
         lock(&self.picked).clone()
     }
 
-    /// Every watch with its state; from the list alone (as starting) while another process
-    /// runs them.
+    /// Every watch with its state; from the list alone while another process runs them.
     pub fn list(&self) -> Vec<WatchInfo> {
         match self.engine() {
             Some(engine) => engine.list(),
@@ -83,7 +82,12 @@ impl AppWatches {
                         } else {
                             WatchState::Starting
                         },
-                        summary: if watch.paused { "Paused" } else { "Starting" }.into(),
+                        summary: if watch.paused {
+                            "Paused"
+                        } else {
+                            "Kept uploaded by another OxDrop"
+                        }
+                        .into(),
                         waiting: 0,
                         percent: None,
                         will_remove: vec![],

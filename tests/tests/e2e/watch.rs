@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use oxdrop_core::model::Commit;
 use oxdrop_core::{ErrorCode, OxenClient, RemotePath, RepoRef};
-use oxdrop_tests::desktop::{Desktop, app_bin, tail};
+use oxdrop_tests::desktop::{Desktop, Launch, app_bin, tail};
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
-use crate::steps::{LONG, create_repo, launch_on_sandbox, unlabeled_controls};
+use crate::steps::{LONG, create_repo, launch_on_sandbox, unlabeled_controls, use_sandbox};
 
 /// Where the watch puts the folder in the repository.
 const DEST: &str = "runs";
@@ -213,6 +213,59 @@ async fn wait_windows(app: &Desktop, n: usize, what: &str) {
     }
 }
 
+/// Watched folders → *Keep a folder uploaded…*: `folder` from the native dialog, a new
+/// repository `repo` (folder `runs` in it), once changes settled for 2 seconds, deletions not
+/// mirrored (with `look_around`: the confirmation asked and declined, labels checked, a
+/// screenshot of the form).
+async fn set_up_watch(app: &Desktop, folder: &Path, repo: &str, look_around: bool) {
+    // Watched folders → Keep a folder uploaded…: the folder from the native dialog.
+    app.click("[data-testid=show-watches]").await;
+    app.find("[data-testid=watches-empty]").await;
+    app.click("[data-testid=watch-new]").await;
+    app.click("[data-testid=watch-pick-folder]").await;
+    app.choose_in_dialog("Choose a folder to keep uploaded", folder, None)
+        .await;
+    let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+    app.wait_text("[data-testid=watch-picked]", LONG, |t| t.ends_with(&name))
+        .await;
+    // Where: a new repository, into a folder of it; when: once changes settled for 2 seconds.
+    create_repo(app, repo).await;
+    app.fill("[data-testid=dest-input]", DEST).await;
+    app.find("[data-testid=dest-input]")
+        .await
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    app.fill("[data-testid=rhythm-quiet]", "2").await;
+    app.find("[data-testid=rhythm-unit]")
+        .await
+        .select_by_value("seconds")
+        .await
+        .unwrap();
+    set_watch_author(app).await;
+    if look_around {
+        // Mirroring deletions asks first, saying what it means; declined, it stays off.
+        app.click("[data-testid=watch-mirror]").await;
+        let asked = app.text("[data-testid=mirror-confirm]").await;
+        assert!(
+            asked.contains(&format!("will also be deleted from {repo}")),
+            "{asked}"
+        );
+        app.click_text("mirror-confirm", "No, keep them").await;
+        let mirrored = app
+            .find("[data-testid=watch-mirror]")
+            .await
+            .prop("checked")
+            .await
+            .unwrap();
+        assert_eq!(mirrored.as_deref(), Some("false"));
+        let unlabeled = unlabeled_controls(app).await;
+        assert!(unlabeled.is_empty(), "{unlabeled:?}");
+        app.screenshot("17-watch-setup").await;
+    }
+    app.click("[data-testid=watch-add]").await;
+}
+
 fn expect(folder: &Path, rels: &[&str]) -> Vec<(String, PathBuf)> {
     rels.iter()
         .map(|r| (format!("{DEST}/{r}"), folder.join(r)))
@@ -234,51 +287,7 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
     )
     .await;
 
-    // Watched folders → Keep a folder uploaded…: the folder from the native dialog.
-    app.click("[data-testid=show-watches]").await;
-    app.find("[data-testid=watches-empty]").await;
-    app.click("[data-testid=watch-new]").await;
-    app.click("[data-testid=watch-pick-folder]").await;
-    app.choose_in_dialog("Choose a folder to keep uploaded", &folder, None)
-        .await;
-    app.wait_text("[data-testid=watch-picked]", LONG, |t| {
-        t.ends_with("instrument")
-    })
-    .await;
-    // Where: a new repository, into a folder of it; when: once changes settled for 2 seconds.
-    create_repo(&app, "watched").await;
-    app.fill("[data-testid=dest-input]", DEST).await;
-    app.find("[data-testid=dest-input]")
-        .await
-        .send_keys("\u{E004}")
-        .await
-        .unwrap();
-    app.fill("[data-testid=rhythm-quiet]", "2").await;
-    app.find("[data-testid=rhythm-unit]")
-        .await
-        .select_by_value("seconds")
-        .await
-        .unwrap();
-    set_watch_author(&app).await;
-    // Mirroring deletions asks first, saying what it means; declined, it stays off.
-    app.click("[data-testid=watch-mirror]").await;
-    let asked = app.text("[data-testid=mirror-confirm]").await;
-    assert!(
-        asked.contains("will also be deleted from watched"),
-        "{asked}"
-    );
-    app.click_text("mirror-confirm", "No, keep them").await;
-    let mirrored = app
-        .find("[data-testid=watch-mirror]")
-        .await
-        .prop("checked")
-        .await
-        .unwrap();
-    assert_eq!(mirrored.as_deref(), Some("false"));
-    let unlabeled = unlabeled_controls(&app).await;
-    assert!(unlabeled.is_empty(), "{unlabeled:?}");
-    app.screenshot("17-watch-setup").await;
-    app.click("[data-testid=watch-add]").await;
+    set_up_watch(&app, &folder, "watched", true).await;
     app.wait_text("[data-testid=watch-state]", LONG, |t| t == "Up to date")
         .await;
 
@@ -385,5 +394,111 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
         assert!(started.elapsed() < LONG, "Quit never ended the app");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    app.quit().await;
+}
+
+/// `oxdrop watch run` in the same profile, stopped (SIGTERM, as at logout) when dropped.
+struct CommandLineWatches(std::process::Child);
+
+impl CommandLineWatches {
+    fn start(home: &Path, keychain: &str, log: &Path) -> CommandLineWatches {
+        let child = std::process::Command::new(oxdrop_tests::cli::cli_bin())
+            .args(["watch", "run"])
+            .env("OXDROP_CONFIG_DIR", home.join("config"))
+            .env("OXDROP_DATA_DIR", home.join("data"))
+            .env("OXDROP_KEYCHAIN_SERVICE", keychain)
+            .stdout(std::fs::File::create(log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        CommandLineWatches(child)
+    }
+
+    fn stop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for CommandLineWatches {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn while_oxdrop_watch_run_has_the_watches_the_window_says_so_and_takes_over_when_it_stops() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let keychain = oxdrop_tests::unique_name("OxDrop-e2e");
+    let folder = tmp.path().join("exports");
+    std::fs::create_dir_all(&folder).unwrap();
+    let cli_log = tmp.path().join("watch-run.txt");
+    // The command line runs the watches first (none yet).
+    let mut cli = CommandLineWatches::start(&home, &keychain, &cli_log);
+    let started = Instant::now();
+    while !std::fs::read_to_string(&cli_log).is_ok_and(|t| !t.is_empty())
+        && !home.join("data/watches/running.lock").exists()
+    {
+        assert!(started.elapsed() < LONG, "`oxdrop watch run` never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        home: Some(home.clone()),
+        keychain_service: Some(keychain.clone()),
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
+
+    // The window says who runs the watches, and a watch set up here is run by that process.
+    set_up_watch(&app, &folder, "exported", false).await;
+    let said = app
+        .wait_text("[data-testid=watches-elsewhere]", LONG, |t| !t.is_empty())
+        .await;
+    assert!(
+        said.contains("Another OxDrop is already keeping these folders uploaded"),
+        "{said}"
+    );
+    app.wait_text("[data-testid=watch-state]", LONG, |t| {
+        t == "Kept uploaded by another OxDrop"
+    })
+    .await;
+    fixtures::write_file(&folder.join("export-1.csv"), 20_000, 81);
+    let client = server.client();
+    let repo = RepoRef::new("sandbox", "exported").unwrap();
+    let first = wait_for_commits(&app, &client, &repo, 1).await;
+    assert_eq!(
+        files_at(&client, &repo, &first[0].id).await,
+        ["export-1.csv"]
+    );
+
+    // `watch run` stops: the app takes the watches over, shows the state, and uploads.
+    cli.stop();
+    let started = Instant::now();
+    let gone = "return document.querySelector('[data-testid=watches-elsewhere]') === null";
+    while app.client.execute(gone, vec![]).await.unwrap() != true {
+        assert!(
+            started.elapsed() < LONG,
+            "the app never took the watches over"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wait_shown(&app, "up_to_date", &first[0].id).await;
+    fixtures::write_file(&folder.join("export-2.csv"), 20_000, 82);
+    let second = wait_for_commits(&app, &client, &repo, 2).await;
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert_eq!(
+        files_at(&client, &repo, &second[0].id).await,
+        ["export-1.csv", "export-2.csv"]
+    );
+    wait_shown(&app, "up_to_date", &second[0].id).await;
+    app.click("[data-testid=watch-remove]").await;
+    app.click("[data-testid=watch-remove-yes]").await;
+    app.find("[data-testid=watches-empty]").await;
     app.quit().await;
 }
