@@ -144,7 +144,7 @@ pub fn refresh(app: &AppHandle, watches: &[WatchInfo]) {
 }
 
 /// Brings the window back (from the tray, or a second launch).
-pub fn show_window(app: &AppHandle) {
+pub fn show_window<R: tauri::Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.show();
         let _ = window.unminimize();
@@ -176,17 +176,9 @@ mod tests {
                 created_unix: 0,
             },
             status: WatchStatus {
-                id: folder.into(),
                 state,
                 summary: summary.into(),
-                waiting: 0,
-                percent: None,
-                will_remove: vec![],
-                will_remove_count: 0,
-                attention: None,
-                conflicts: vec![],
-                note: None,
-                last_commit: None,
+                ..crate::watches::status_from_list(folder, false)
             },
         }
     }

@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use oxdrop_core::sync::lock;
-use oxdrop_core::watch::{WatchContext, WatchEngine, WatchInfo, WatchState, WatchStore};
+use oxdrop_core::watch::{
+    WatchContext, WatchEngine, WatchInfo, WatchState, WatchStatus, WatchStore,
+};
 use oxdrop_core::{Error, Result};
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -75,28 +77,7 @@ impl AppWatches {
                 .unwrap_or_default()
                 .into_iter()
                 .map(|watch| WatchInfo {
-                    status: oxdrop_core::watch::WatchStatus {
-                        id: watch.id.clone(),
-                        state: if watch.paused {
-                            WatchState::Paused
-                        } else {
-                            WatchState::Starting
-                        },
-                        summary: if watch.paused {
-                            "Paused"
-                        } else {
-                            "Kept uploaded by another OxDrop"
-                        }
-                        .into(),
-                        waiting: 0,
-                        percent: None,
-                        will_remove: vec![],
-                        will_remove_count: 0,
-                        attention: None,
-                        conflicts: vec![],
-                        note: None,
-                        last_commit: None,
-                    },
+                    status: status_from_list(&watch.id, watch.paused),
                     watch,
                 })
                 .collect(),
@@ -124,6 +105,32 @@ impl AppWatches {
             tracing::debug!(error = %e, "watches view not delivered");
         }
         *watcher = Some(channel);
+    }
+}
+
+/// A watch's state as known from the list alone, while another process runs it.
+pub fn status_from_list(id: &str, paused: bool) -> WatchStatus {
+    WatchStatus {
+        id: id.to_owned(),
+        state: if paused {
+            WatchState::Paused
+        } else {
+            WatchState::Starting
+        },
+        summary: if paused {
+            "Paused"
+        } else {
+            "Kept uploaded by another OxDrop"
+        }
+        .into(),
+        waiting: 0,
+        percent: None,
+        will_remove: vec![],
+        will_remove_count: 0,
+        attention: None,
+        conflicts: vec![],
+        note: None,
+        last_commit: None,
     }
 }
 
@@ -177,10 +184,7 @@ pub fn start(app: &AppHandle) {
 }
 
 /// Each burst of state changes becomes one update, at most every `THROTTLE`.
-async fn forward(
-    app: &AppHandle,
-    mut updates: tokio::sync::broadcast::Receiver<oxdrop_core::watch::WatchStatus>,
-) {
+async fn forward(app: &AppHandle, mut updates: tokio::sync::broadcast::Receiver<WatchStatus>) {
     use tokio::sync::broadcast::error::{RecvError, TryRecvError};
     loop {
         match updates.recv().await {
