@@ -12,7 +12,7 @@ use oxdrop_core::{ErrorCode, OxenClient, RemotePath, RepoRef};
 use oxdrop_tests::desktop::{Desktop, Launch, app_bin, tail};
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
-use crate::steps::{LONG, create_repo, launch_on_sandbox, unlabeled_controls, use_sandbox};
+use crate::steps::{BrowserRecorder, LONG, create_repo, unlabeled_controls, use_sandbox};
 
 /// Where the watch puts the folder in the repository.
 const DEST: &str = "runs";
@@ -278,7 +278,14 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
     let tmp = tempfile::tempdir().unwrap();
     let folder = tmp.path().join("instrument");
     std::fs::create_dir_all(&folder).unwrap();
-    let app = launch_on_sandbox(&server).await;
+    let browser = BrowserRecorder::new();
+    let app = Desktop::launch(Launch {
+        sandbox: Some(server.url()),
+        env: vec![browser.env()],
+        ..Launch::default()
+    })
+    .await;
+    use_sandbox(&app).await;
     let pid = app_pid(&app);
     wait_tray(
         &app,
@@ -311,6 +318,10 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
         &expect(&folder, &rels),
     );
     wait_shown(&app, "up_to_date", &first[0].id).await;
+    // *Open in browser* opens that commit.
+    app.click("[data-testid=watch-open]").await;
+    let opened = browser.opened().await;
+    assert!(opened.contains(&first[0].id), "{opened}");
     let unlabeled = unlabeled_controls(&app).await;
     assert!(unlabeled.is_empty(), "{unlabeled:?}");
     app.screenshot("18-watches").await;

@@ -2,6 +2,8 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WatchInfo } from './bindings/WatchInfo';
 import WatchEntry from './components/WatchEntry.svelte';
+import WatchesScreen from './components/Watches.svelte';
+import WatchSetup from './components/WatchSetup.svelte';
 import { describeRhythm, folderName, spell, type Watches } from './watches.svelte';
 
 afterEach(cleanup);
@@ -115,5 +117,50 @@ describe('WatchEntry', () => {
     expect(watches.remove).not.toHaveBeenCalled();
     await fireEvent.click(screen.getByTestId('watch-remove-yes'));
     expect(watches.remove).toHaveBeenCalledWith('w1');
+  });
+});
+
+function screenWatches(list: WatchInfo[] = []) {
+  return {
+    list,
+    elsewhere: null,
+    picked: '/home/ada/instrument',
+    watch: vi.fn(),
+    pickFolder: vi.fn(),
+    add: vi.fn(),
+  } as unknown as Watches & Record<string, ReturnType<typeof vi.fn>>;
+}
+
+describe('Watches', () => {
+  it('Escape closes the screen, but first the setup form, back on its button', async () => {
+    const onclose = vi.fn();
+    const watches = screenWatches();
+    render(WatchesScreen, { watches, onclose });
+    expect(screen.getByTestId('watches-empty')).toBeTruthy();
+    const open = screen.getByTestId('watch-new');
+    open.focus();
+    await fireEvent.click(open);
+    expect(document.activeElement?.id).toBe('watch-pick-folder');
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByTestId('watch-setup')).toBeNull();
+    expect(onclose).not.toHaveBeenCalled();
+    expect(document.activeElement).toBe(screen.getByTestId('watch-new'));
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(onclose).toHaveBeenCalled();
+  });
+});
+
+describe('WatchSetup', () => {
+  it('mirrors deletions only once confirmed, after saying what it means', async () => {
+    render(WatchSetup, { watches: screenWatches(), onclose: () => {} });
+    const box = screen.getByTestId('watch-mirror') as HTMLInputElement;
+    await fireEvent.click(box);
+    expect(box.checked).toBe(false);
+    expect(screen.getByTestId('mirror-confirm').textContent).toContain(
+      'will also be deleted from the repository',
+    );
+    await fireEvent.click(screen.getByTestId('mirror-yes'));
+    expect(box.checked).toBe(true);
+    expect(screen.queryByTestId('mirror-confirm')).toBeNull();
   });
 });
