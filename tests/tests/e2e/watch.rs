@@ -513,3 +513,64 @@ async fn while_oxdrop_watch_run_has_the_watches_the_window_says_so_and_takes_ove
     app.find("[data-testid=watches-empty]").await;
     app.quit().await;
 }
+
+#[tokio::test]
+async fn a_file_someone_else_changed_on_the_server_waits_for_upload_mine_in_the_window() {
+    let server = OxenServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("lab");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("shared.csv"), b"v1").unwrap();
+    std::fs::write(folder.join("notes.csv"), b"n1").unwrap();
+    let app = crate::steps::launch_on_sandbox(&server).await;
+    set_up_watch(&app, &folder, "shared", false).await;
+    let client = server.client();
+    let repo = RepoRef::new("sandbox", "shared").unwrap();
+    let first = wait_for_commits(&app, &client, &repo, 1).await;
+    wait_shown(&app, "up_to_date", &first[0].id).await;
+
+    // A colleague fixes shared.csv on the server; then the instrument rewrites it here.
+    oxenpy::commit_as(
+        &server.url(),
+        "sandbox/shared",
+        "main",
+        ("Colleague", "colleague@example.com"),
+        "fix a value",
+        oxenpy::Change::Put(&format!("{DEST}/shared.csv"), b"v1 fixed on the server"),
+    );
+    std::fs::write(folder.join("shared.csv"), b"v2 from the instrument").unwrap();
+    app.wait_text("[data-testid=watch-conflicts]", UPLOADED, |t| {
+        t.contains("shared.csv") && t.contains("changed on the server")
+    })
+    .await;
+    assert_eq!(shown(&app).await.0, "needs_attention");
+    let attention = app.text("[data-testid=watch-attention]").await;
+    assert!(
+        attention.contains("1 file changed on the server by someone else")
+            && attention.contains("Upload mine"),
+        "{attention}"
+    );
+    assert_eq!(
+        commits(&client, &repo).await.len(),
+        2,
+        "theirs was overwritten"
+    );
+    let unlabeled = unlabeled_controls(&app).await;
+    assert!(unlabeled.is_empty(), "{unlabeled:?}");
+    app.screenshot("19-watch-conflict").await;
+
+    // *Upload mine*: the next commit puts this computer's version over theirs.
+    app.click("[data-testid=upload-mine]").await;
+    let third = wait_for_commits(&app, &client, &repo, 3).await;
+    oxenpy::assert_uploaded(
+        &server.url(),
+        "sandbox/shared",
+        &third[0].id,
+        &expect(&folder, &["shared.csv", "notes.csv"]),
+    );
+    wait_shown(&app, "up_to_date", &third[0].id).await;
+    app.click("[data-testid=watch-remove]").await;
+    app.click("[data-testid=watch-remove-yes]").await;
+    app.find("[data-testid=watches-empty]").await;
+    app.quit().await;
+}

@@ -102,6 +102,9 @@ describe('WatchEntry', () => {
     const attention = screen.getByTestId('watch-attention').textContent ?? '';
     expect(attention).toContain('1 file changed on the server by someone else');
     expect(attention).toContain('Keep theirs');
+    expect(screen.getByTestId('watch-conflicts').textContent).toContain(
+      'a.csv changed on the server in commit abcdef1234',
+    );
     await fireEvent.click(screen.getByTestId('keep-theirs'));
     expect(watches.resolve).toHaveBeenCalledWith('w1', 'keep_theirs', ['a.csv']);
     await fireEvent.click(screen.getByTestId('upload-mine'));
