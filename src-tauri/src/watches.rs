@@ -24,7 +24,7 @@ const THROTTLE: Duration = Duration::from_millis(250);
 const RETRY_ELSEWHERE: Duration = Duration::from_secs(5);
 
 /// What the window hears about the watches.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct WatchesView {
     pub watches: Vec<WatchInfo>,
     /// Why this window does not run them (another OxDrop does, or they could not start).
@@ -41,6 +41,8 @@ pub struct AppWatches {
     /// The folder chosen in the native dialog, for the next `add_watch`: the page names no path.
     picked: Mutex<Option<PathBuf>>,
     watcher: Mutex<Option<Channel<WatchesView>>>,
+    /// What the window and the tray were last told.
+    announced: Mutex<Option<WatchesView>>,
 }
 
 impl std::fmt::Debug for AppWatches {
@@ -138,6 +140,15 @@ pub fn status_from_list(id: &str, paused: bool) -> WatchStatus {
 pub fn announce(app: &AppHandle) {
     let watches = app.state::<AppWatches>();
     let view = watches.view();
+    {
+        // Nothing new (the periodic look while another process runs them): the tray's menu is
+        // not rebuilt under the user's pointer.
+        let mut announced = lock(&watches.announced);
+        if announced.as_ref() == Some(&view) {
+            return;
+        }
+        *announced = Some(view.clone());
+    }
     crate::tray::refresh(app, &view.watches);
     if let Some(c) = lock(&watches.watcher).as_ref()
         && let Err(e) = c.send(view)
