@@ -1,4 +1,5 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { tick } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WatchInfo } from './bindings/WatchInfo';
 import WatchEntry from './components/WatchEntry.svelte';
@@ -118,6 +119,8 @@ describe('WatchEntry', () => {
     expect(watches.setPaused).toHaveBeenCalledWith('w1', true);
     await fireEvent.click(screen.getByTestId('watch-remove'));
     expect(watches.remove).not.toHaveBeenCalled();
+    await tick();
+    expect(document.activeElement?.textContent).toBe('Keep watching');
     await fireEvent.click(screen.getByTestId('watch-remove-yes'));
     expect(watches.remove).toHaveBeenCalledWith('w1');
   });
@@ -156,9 +159,13 @@ describe('Watches', () => {
 describe('WatchSetup', () => {
   it('mirrors deletions only once confirmed, after saying what it means', async () => {
     render(WatchSetup, { watches: screenWatches(), onclose: () => {} });
+    await tick();
+    expect(document.activeElement?.id).toBe('watch-pick-folder');
     const box = screen.getByTestId('watch-mirror') as HTMLInputElement;
     await fireEvent.click(box);
     expect(box.checked).toBe(false);
+    await tick();
+    expect(document.activeElement?.textContent?.trim()).toBe('No, keep them');
     expect(screen.getByTestId('mirror-confirm').textContent).toContain(
       'will also be deleted from the repository',
     );
