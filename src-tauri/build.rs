@@ -51,5 +51,14 @@ fn oxdrop_commands() -> &'static [&'static str] {
         "search_history",
         "copy_link",
         "open_upload",
+        "watch_watches",
+        "pick_watch_folder",
+        "add_watch",
+        "edit_watch",
+        "set_watch_paused",
+        "remove_watch",
+        "resolve_watch",
+        "rescan_watch",
+        "open_watch_commit",
     ]
 }

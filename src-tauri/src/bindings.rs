@@ -23,6 +23,7 @@ pub fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     oxdrop_core::upload::ProgressSnapshot::export_all(&cfg)?;
     crate::state::SourcesView::export_all(&cfg)?;
     crate::runner::UploadsEvent::export_all(&cfg)?;
+    crate::watches::WatchesView::export_all(&cfg)?;
     std::fs::write(dir.join("commands.ts"), crate::commands::typescript(&cfg))?;
     Ok(())
 }

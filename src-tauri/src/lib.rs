@@ -7,6 +7,8 @@ pub mod open_with;
 pub mod runner;
 pub mod sandbox;
 pub mod state;
+pub mod tray;
+pub mod watches;
 
 use oxdrop_core::accounts::{Keychain, SettingsStore};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
@@ -40,6 +42,7 @@ pub fn run() {
         .plugin(open_with::single_instance(&identifier))
         .plugin(tauri_plugin_notification::init())
         .manage(state)
+        .manage(watches::AppWatches::default())
         // In setup, after the single-instance plugin: a second launch that only hands over its
         // files exits before it could mark the first window's running uploads as interrupted.
         .setup(|app| {
@@ -47,6 +50,9 @@ pub fn run() {
                 eprintln!("OxDrop cannot start: {}", e.message);
             })?;
             app.manage(runner);
+            // The watched folders restart with the app; their states go to the tray too.
+            tray::install(app.handle());
+            watches::start(app.handle());
             Ok(())
         })
         .invoke_handler(commands::handler())
@@ -80,6 +86,16 @@ fn uploads_runner() -> Result<runner::Runner, oxdrop_core::Error> {
 /// these paths (and the dialogs') may be read. Events the page emits itself, such as a forged
 /// `tauri://drag-drop`, never reach this handler.
 fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
+    if let WindowEvent::CloseRequested { api, .. } = event {
+        // While a watch keeps a folder uploaded, closing the window only hides it: the app
+        // goes on in the tray (*Open OxDrop*, or launching it again, brings it back).
+        if window.state::<watches::AppWatches>().any_active() {
+            api.prevent_close();
+            let _ = window.hide();
+            tracing::info!("window hidden; watched folders keep uploading");
+        }
+        return;
+    }
     let WindowEvent::DragDrop(drag) = event else {
         return;
     };

@@ -96,11 +96,7 @@ pub fn open_paths<R: Runtime>(app: &AppHandle<R>, paths: Vec<PathBuf>) {
         let view = state.add_sources(paths);
         let _ = app.emit_to("main", SOURCES_CHANGED, view);
     }
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
-    }
+    crate::tray::show_window(app);
 }
 
 #[cfg(test)]

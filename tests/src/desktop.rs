@@ -495,6 +495,21 @@ impl Desktop {
         Killed(child)
     }
 
+    /// Closes the window titled `title` as its close button would (the window manager's
+    /// WM_DELETE_WINDOW message; the app decides what closing does).
+    pub fn close_window(&self, title: &str) {
+        let id = self.xdotool(&["search", "--onlyvisible", "--name", &format!("^{title}$")]);
+        let id = id.lines().next().expect("window id").to_owned();
+        let script = crate::repo_root().join("tests/py/close_window.py");
+        let status = Command::new("/usr/bin/python3")
+            .arg(&script)
+            .arg(&id)
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("python3");
+        assert!(status.success(), "closing the window: {status}");
+    }
+
     pub async fn quit(self) {
         let _ = self.client.close().await;
     }

@@ -21,33 +21,18 @@ pub struct SourceId {
 pub const FILES_DIALOG_TITLE: &str = "Add files to upload";
 pub const FOLDER_DIALOG_TITLE: &str = "Add a folder to upload";
 
-/// Opens the native dialog on the main thread (GTK needs its loop running) and waits for the
-/// choice here, without blocking that loop.
-async fn pick(app: AppHandle, window: WebviewWindow, folder: bool) -> Result<Vec<PathBuf>, Error> {
+type Picked = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<PathBuf>> + Send>>;
+
+/// Opens the native dialog `make` builds on the main thread (GTK needs its loop running) and
+/// waits for the choice here, without blocking that loop.
+pub(crate) async fn run_dialog(
+    app: &AppHandle,
+    window: WebviewWindow,
+    make: impl FnOnce(rfd::AsyncFileDialog) -> Picked + Send + 'static,
+) -> Result<Vec<PathBuf>, Error> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.run_on_main_thread(move || {
-        let dialog = rfd::AsyncFileDialog::new().set_parent(&window);
-        let picked: std::pin::Pin<Box<dyn std::future::Future<Output = Vec<PathBuf>> + Send>> =
-            if folder {
-                let fut = dialog.set_title(FOLDER_DIALOG_TITLE).pick_folders();
-                Box::pin(async move {
-                    fut.await
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|h| h.path().to_path_buf())
-                        .collect()
-                })
-            } else {
-                let fut = dialog.set_title(FILES_DIALOG_TITLE).pick_files();
-                Box::pin(async move {
-                    fut.await
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|h| h.path().to_path_buf())
-                        .collect()
-                })
-            };
-        let _ = tx.send(picked);
+        let _ = tx.send(make(rfd::AsyncFileDialog::new().set_parent(&window)));
     })
     .map_err(|e| {
         Error::new(ErrorCode::Internal, "The file dialog could not be opened.")
@@ -58,6 +43,26 @@ async fn pick(app: AppHandle, window: WebviewWindow, folder: bool) -> Result<Vec
             .with_detail(e.to_string())
     })?;
     Ok(picked.await)
+}
+
+async fn pick(app: AppHandle, window: WebviewWindow, folder: bool) -> Result<Vec<PathBuf>, Error> {
+    run_dialog(&app, window, move |dialog| {
+        let paths = |handles: Option<Vec<rfd::FileHandle>>| -> Vec<PathBuf> {
+            handles
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| h.path().to_path_buf())
+                .collect()
+        };
+        if folder {
+            let fut = dialog.set_title(FOLDER_DIALOG_TITLE).pick_folders();
+            Box::pin(async move { paths(fut.await) })
+        } else {
+            let fut = dialog.set_title(FILES_DIALOG_TITLE).pick_files();
+            Box::pin(async move { paths(fut.await) })
+        }
+    })
+    .await
 }
 
 #[tauri::command]

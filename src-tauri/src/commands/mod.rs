@@ -12,6 +12,7 @@ pub mod queue;
 pub mod repos;
 pub mod sandbox;
 pub mod upload;
+pub mod watch;
 
 use std::collections::BTreeSet;
 
@@ -44,7 +45,7 @@ macro_rules! commands {
                 let args = ts_name::<$args>(cfg, &mut imports);
                 let result = ts_name::<$result>(cfg, &mut imports);
                 // The Channel a command streams over: `progress` (snapshots of one upload) or
-                // `events` (the list of uploads).
+                // `events` (the list of uploads) or `updates` (the watches).
                 let channel: &str = [$(stringify!($progress),)? ""][0];
                 let progress = match channel {
                     "progress" => {
@@ -54,6 +55,10 @@ macro_rules! commands {
                     "events" => {
                         imports.insert("UploadsEvent".to_owned());
                         "; events: UploadsEvent"
+                    }
+                    "updates" => {
+                        imports.insert("WatchesView".to_owned());
+                        "; updates: WatchesView"
                     }
                     _ => "",
                 };
@@ -156,6 +161,15 @@ commands! {
     queue::search_history(queue::HistoryQuery) -> Vec<oxdrop_core::history::HistoryEntry>;
     queue::copy_link(upload::UploadId) -> String;
     queue::open_upload(upload::UploadId) -> ();
+    watch::watch_watches((), updates) -> ();
+    watch::pick_watch_folder(()) -> crate::watches::WatchesView;
+    watch::add_watch(watch::AddWatchArgs) -> oxdrop_core::watch::Watch;
+    watch::edit_watch(watch::EditWatchArgs) -> oxdrop_core::watch::Watch;
+    watch::set_watch_paused(watch::PauseWatchArgs) -> oxdrop_core::watch::Watch;
+    watch::remove_watch(watch::WatchId) -> ();
+    watch::resolve_watch(watch::ResolveArgs) -> ();
+    watch::rescan_watch(watch::WatchId) -> ();
+    watch::open_watch_commit(watch::WatchId) -> ();
 }
 
 #[cfg(test)]

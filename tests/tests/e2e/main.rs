@@ -16,4 +16,5 @@ mod scale;
 mod security;
 mod steps;
 mod upload;
+mod watch;
 mod window;

@@ -7,12 +7,16 @@ import type { Error as CoreError } from './bindings/Error';
 import type { ProgressSnapshot } from './bindings/ProgressSnapshot';
 import type { SourcesView } from './bindings/SourcesView';
 import type { UploadsEvent } from './bindings/UploadsEvent';
+import type { WatchesView } from './bindings/WatchesView';
 
 export type CommandName = keyof Commands;
 type ArgsOf<K extends CommandName> = Commands[K]['args'];
 type ResultOf<K extends CommandName> = Commands[K]['result'];
 type WithProgress = {
-  [K in CommandName]: Commands[K] extends { progress: unknown } | { events: unknown } ? K : never;
+  [K in CommandName]: Commands[K] extends
+    { progress: unknown } | { events: unknown } | { updates: unknown }
+    ? K
+    : never;
 }[CommandName];
 
 /** Calls a command; rejects with the core's `{code, message, retryable}`. */
@@ -48,6 +52,17 @@ export async function watchUploads(onEvent: (event: UploadsEvent) => void): Prom
   events.onmessage = onEvent;
   try {
     await invoke<void>('watch_uploads', { events });
+  } catch (e) {
+    throw toError(e);
+  }
+}
+
+/** Opens the Channel the watched folders' states come over: at once, then after every change. */
+export async function watchWatches(onView: (view: WatchesView) => void): Promise<void> {
+  const updates = new Channel<WatchesView>();
+  updates.onmessage = onView;
+  try {
+    await invoke<void>('watch_watches', { updates });
   } catch (e) {
     throw toError(e);
   }

@@ -1,11 +1,13 @@
 // Generated from src-tauri/src/commands/mod.rs. Do not edit.
 import type { AccountId } from './AccountId';
 import type { AccountsView } from './AccountsView';
+import type { AddWatchArgs } from './AddWatchArgs';
 import type { Author } from './Author';
 import type { Branch } from './Branch';
 import type { CreateBranchArgs } from './CreateBranchArgs';
 import type { CreateRepoArgs } from './CreateRepoArgs';
 import type { DirPage } from './DirPage';
+import type { EditWatchArgs } from './EditWatchArgs';
 import type { HistoryEntry } from './HistoryEntry';
 import type { HistoryQuery } from './HistoryQuery';
 import type { ListDirArgs } from './ListDirArgs';
@@ -13,6 +15,7 @@ import type { MoveArgs } from './MoveArgs';
 import type { NameCheck } from './NameCheck';
 import type { NameCheckArgs } from './NameCheckArgs';
 import type { NamespaceArgs } from './NamespaceArgs';
+import type { PauseWatchArgs } from './PauseWatchArgs';
 import type { Plan } from './Plan';
 import type { PlanArgs } from './PlanArgs';
 import type { ProgressSnapshot } from './ProgressSnapshot';
@@ -20,6 +23,7 @@ import type { QueuedUpload } from './QueuedUpload';
 import type { RepoDetails } from './RepoDetails';
 import type { RepoRef } from './RepoRef';
 import type { RepoSummary } from './RepoSummary';
+import type { ResolveArgs } from './ResolveArgs';
 import type { ResumableUpload } from './ResumableUpload';
 import type { SandboxStatus } from './SandboxStatus';
 import type { ServerInfo } from './ServerInfo';
@@ -30,6 +34,9 @@ import type { StartArgs } from './StartArgs';
 import type { UploadId } from './UploadId';
 import type { UploadOutcome } from './UploadOutcome';
 import type { UploadsEvent } from './UploadsEvent';
+import type { Watch } from './Watch';
+import type { WatchId } from './WatchId';
+import type { WatchesView } from './WatchesView';
 
 export interface Commands {
   server_info: { args: null; result: ServerInfo };
@@ -72,4 +79,13 @@ export interface Commands {
   search_history: { args: HistoryQuery; result: Array<HistoryEntry> };
   copy_link: { args: UploadId; result: string };
   open_upload: { args: UploadId; result: null };
+  watch_watches: { args: null; result: null; updates: WatchesView };
+  pick_watch_folder: { args: null; result: WatchesView };
+  add_watch: { args: AddWatchArgs; result: Watch };
+  edit_watch: { args: EditWatchArgs; result: Watch };
+  set_watch_paused: { args: PauseWatchArgs; result: Watch };
+  remove_watch: { args: WatchId; result: null };
+  resolve_watch: { args: ResolveArgs; result: null };
+  rescan_watch: { args: WatchId; result: null };
+  open_watch_commit: { args: WatchId; result: null };
 }
