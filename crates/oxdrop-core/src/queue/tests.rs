@@ -53,6 +53,21 @@ fn a_new_entry_sums_up_its_plan() {
 }
 
 #[test]
+fn an_entry_knows_whether_its_message_is_the_suggested_one() {
+    let (request, plan) = plan(&["Summer/a.jpg"]);
+    let suggested = &plan.default_message;
+    let e = QueuedUpload::new("a", "ada", &server(1), &request, &plan, suggested, Origin::Manual);
+    assert!(e.suggested_message);
+    let mine = QueuedUpload::new("b", "ada", &server(1), &request, &plan, "Mine", Origin::Manual);
+    assert!(!mine.suggested_message);
+    // Lists written before it was kept read as the user's own message (kept on a retry).
+    let mut json = serde_json::to_value(&e).unwrap();
+    json.as_object_mut().unwrap().remove("suggested_message");
+    let old: QueuedUpload = serde_json::from_value(json).unwrap();
+    assert!(!old.suggested_message);
+}
+
+#[test]
 fn one_at_a_time_per_server_in_order() {
     let mut q = Queue::default();
     for (id, on) in [("a", 1), ("b", 1), ("c", 2)] {

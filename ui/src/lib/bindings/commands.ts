@@ -15,12 +15,11 @@ import type { NameCheckArgs } from './NameCheckArgs';
 import type { NamespaceArgs } from './NamespaceArgs';
 import type { Plan } from './Plan';
 import type { PlanArgs } from './PlanArgs';
-import type { ProgressSnapshot } from './ProgressSnapshot';
 import type { QueuedUpload } from './QueuedUpload';
 import type { RepoDetails } from './RepoDetails';
 import type { RepoRef } from './RepoRef';
 import type { RepoSummary } from './RepoSummary';
-import type { ResumableUpload } from './ResumableUpload';
+import type { ReviewAgain } from './ReviewAgain';
 import type { SandboxStatus } from './SandboxStatus';
 import type { ServerInfo } from './ServerInfo';
 import type { SignIn } from './SignIn';
@@ -28,7 +27,6 @@ import type { SourceId } from './SourceId';
 import type { SourcesView } from './SourcesView';
 import type { StartArgs } from './StartArgs';
 import type { UploadId } from './UploadId';
-import type { UploadOutcome } from './UploadOutcome';
 import type { UploadsEvent } from './UploadsEvent';
 
 export interface Commands {
@@ -54,12 +52,6 @@ export interface Commands {
   remove_source: { args: SourceId; result: SourcesView };
   clear_sources: { args: null; result: SourcesView };
   plan_upload: { args: PlanArgs; result: Plan };
-  start_upload: { args: StartArgs; result: UploadOutcome; progress: ProgressSnapshot };
-  cancel_upload: { args: null; result: boolean };
-  interrupted_uploads: { args: null; result: Array<ResumableUpload> };
-  resume_upload: { args: UploadId; result: UploadOutcome; progress: ProgressSnapshot };
-  discard_upload: { args: UploadId; result: Array<ResumableUpload> };
-  open_commit: { args: null; result: null };
   watch_uploads: { args: null; result: null; events: UploadsEvent };
   enqueue_upload: { args: StartArgs; result: QueuedUpload };
   pause_upload: { args: UploadId; result: null };
@@ -69,6 +61,7 @@ export interface Commands {
   remove_queued: { args: UploadId; result: null };
   move_queued: { args: MoveArgs; result: null };
   retry_failed: { args: UploadId; result: QueuedUpload };
+  review_again: { args: UploadId; result: ReviewAgain };
   search_history: { args: HistoryQuery; result: Array<HistoryEntry> };
   copy_link: { args: UploadId; result: string };
   open_upload: { args: UploadId; result: null };
