@@ -17,6 +17,8 @@ fn oxdrop_commands() -> &'static [&'static str] {
         "sign_out",
         "switch_account",
         "set_author",
+        "pin_place",
+        "unpin_place",
         "sandbox_status",
         "sandbox_log",
         "list_namespaces",

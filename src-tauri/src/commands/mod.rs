@@ -117,6 +117,8 @@ commands! {
     accounts::sign_out(accounts::AccountId) -> accounts::AccountsView;
     accounts::switch_account(accounts::AccountId) -> accounts::AccountsView;
     accounts::set_author(oxdrop_core::model::Author) -> accounts::AccountsView;
+    accounts::pin_place(oxdrop_core::accounts::Destination) -> accounts::AccountsView;
+    accounts::unpin_place(oxdrop_core::accounts::Destination) -> accounts::AccountsView;
     sandbox::sandbox_status(()) -> Option<crate::sandbox::SandboxStatus>;
     sandbox::sandbox_log(()) -> String;
     repos::list_namespaces(()) -> Vec<String>;

@@ -60,6 +60,7 @@ const accounts: AccountsView = {
   active: 'ada@http://localhost',
   author: { name: 'Ada Lovelace', email: 'ada@example.com' },
   recent: [],
+  pinned: [],
   sandbox: null,
 };
 

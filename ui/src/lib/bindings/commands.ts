@@ -5,6 +5,7 @@ import type { Author } from './Author';
 import type { Branch } from './Branch';
 import type { CreateBranchArgs } from './CreateBranchArgs';
 import type { CreateRepoArgs } from './CreateRepoArgs';
+import type { Destination } from './Destination';
 import type { DirPage } from './DirPage';
 import type { HistoryEntry } from './HistoryEntry';
 import type { HistoryQuery } from './HistoryQuery';
@@ -36,6 +37,8 @@ export interface Commands {
   sign_out: { args: AccountId; result: AccountsView };
   switch_account: { args: AccountId; result: AccountsView };
   set_author: { args: Author; result: AccountsView };
+  pin_place: { args: Destination; result: AccountsView };
+  unpin_place: { args: Destination; result: AccountsView };
   sandbox_status: { args: null; result: SandboxStatus | null };
   sandbox_log: { args: null; result: string };
   list_namespaces: { args: null; result: Array<string> };
