@@ -204,6 +204,16 @@ pub async fn move_queued(runner: State<'_, Runner>, args: MoveArgs) -> Result<()
     runner.change(|q| q.move_queued(&args.id, args.up))
 }
 
+/// The upload as the list holds it now.
+fn listed(runner: &Runner, id: &str) -> Result<QueuedUpload, Error> {
+    runner
+        .queue
+        .load()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| Error::invalid_input("That upload is no longer in the list."))
+}
+
 /// Plans the same selection again (what landed is now unchanged, so only the rest is sent) and
 /// queues it.
 #[tauri::command]
@@ -213,11 +223,7 @@ pub async fn retry_failed(
     runner: State<'_, Runner>,
     args: UploadId,
 ) -> Result<QueuedUpload, Error> {
-    let Some(old) = runner.queue.load().get(&args.id).cloned() else {
-        return Err(Error::invalid_input(
-            "That upload is no longer in the list.",
-        ));
-    };
+    let old = listed(&runner, &args.id)?;
     let client = runner::client_for(&app, &old.account_id)?;
     let plan = make_plan(&client, &old.request).await?;
     let author = state.settings.load().author.unwrap_or_default();
@@ -263,11 +269,7 @@ pub async fn review_again(
     runner: State<'_, Runner>,
     args: UploadId,
 ) -> Result<ReviewAgain, Error> {
-    let Some(entry) = runner.queue.load().get(&args.id).cloned() else {
-        return Err(Error::invalid_input(
-            "That upload is no longer in the list.",
-        ));
-    };
+    let entry = listed(&runner, &args.id)?;
     let session = state.session()?;
     if session.account.id != entry.account_id {
         return Err(Error::invalid_input(format!(

@@ -69,14 +69,7 @@ async fn several_accounts_switch_and_sign_out() {
     app.click("[data-testid=sign-in]").await;
     wait_connected(&app, &first.url()).await;
     // Add a second account from the switcher.
-    app.find("[data-testid=account-select]")
-        .await
-        .select_by_value("__add__")
-        .await
-        .unwrap();
-    sign_in(&app, &second.url(), "bea", "second-key-2222").await;
-    app.click("[data-testid=sign-in]").await;
-    wait_connected(&app, &second.url()).await;
+    add_account(&app, &second.url(), "bea", "second-key-2222").await;
     let a = format!("amy@{}", first.url());
     let b = format!("bea@{}", second.url());
     // Switch back to the first; its key still works.
@@ -127,7 +120,8 @@ async fn upload_to_the_same_place_again_switches_to_the_account_that_made_it() {
     app.click("[data-testid=upload]").await;
     wait_committed(&app, "", LONG).await;
     app.click(&current("new-upload")).await;
-    app.click("[data-testid=place] [data-testid=pin-place]").await;
+    app.click("[data-testid=place] [data-testid=pin-place]")
+        .await;
     app.wait_text("[data-testid=place][data-pinned=true]", LONG, |t| {
         t.contains("amy/photos")
     })
@@ -137,7 +131,9 @@ async fn upload_to_the_same_place_again_switches_to_the_account_that_made_it() {
     add_file_with_dialog(&app, &note, None).await;
     review_and_upload(&app, "1 new file", None).await;
     let places = app
-        .wait_text("[data-testid=recent-places]", LONG, |t| t.contains("amy/notes"))
+        .wait_text("[data-testid=recent-places]", LONG, |t| {
+            t.contains("amy/notes")
+        })
         .await;
     assert!(
         places.find("amy/photos") < places.find("amy/notes"),
@@ -146,14 +142,7 @@ async fn upload_to_the_same_place_again_switches_to_the_account_that_made_it() {
     app.screenshot("18-pinned-place").await;
 
     // Now as bea: the history's "again" on amy's upload switches back to amy.
-    app.find("[data-testid=account-select]")
-        .await
-        .select_by_value("__add__")
-        .await
-        .unwrap();
-    sign_in(&app, &second.url(), "bea", "second-key-2222").await;
-    app.click("[data-testid=sign-in]").await;
-    wait_connected(&app, &second.url()).await;
+    add_account(&app, &second.url(), "bea", "second-key-2222").await;
     app.click("[data-testid=show-history]").await;
     app.fill("[data-testid=history-search]", "photos").await;
     app.wait_text("[data-testid=history]", LONG, |t| !t.contains("amy/notes"))
@@ -188,4 +177,16 @@ async fn upload_to_the_same_place_again_switches_to_the_account_that_made_it() {
     );
     app.screenshot("19-again-account-gone").await;
     app.quit().await;
+}
+
+/// Signs in to one more account from the account switcher, and waits until it is connected.
+async fn add_account(app: &Desktop, server: &str, user: &str, key: &str) {
+    app.find("[data-testid=account-select]")
+        .await
+        .select_by_value("__add__")
+        .await
+        .unwrap();
+    sign_in(app, server, user, key).await;
+    app.click("[data-testid=sign-in]").await;
+    wait_connected(app, server).await;
 }

@@ -56,9 +56,25 @@ fn a_new_entry_sums_up_its_plan() {
 fn an_entry_knows_whether_its_message_is_the_suggested_one() {
     let (request, plan) = plan(&["Summer/a.jpg"]);
     let suggested = &plan.default_message;
-    let e = QueuedUpload::new("a", "ada", &server(1), &request, &plan, suggested, Origin::Manual);
+    let e = QueuedUpload::new(
+        "a",
+        "ada",
+        &server(1),
+        &request,
+        &plan,
+        suggested,
+        Origin::Manual,
+    );
     assert!(e.suggested_message);
-    let mine = QueuedUpload::new("b", "ada", &server(1), &request, &plan, "Mine", Origin::Manual);
+    let mine = QueuedUpload::new(
+        "b",
+        "ada",
+        &server(1),
+        &request,
+        &plan,
+        "Mine",
+        Origin::Manual,
+    );
     assert!(!mine.suggested_message);
     // Lists written before it was kept read as the user's own message (kept on a retry).
     let mut json = serde_json::to_value(&e).unwrap();
