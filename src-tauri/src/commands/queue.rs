@@ -277,6 +277,12 @@ pub async fn review_again(
             entry.account_id
         )));
     }
+    // The files chosen for the next upload would be replaced: nothing is lost unasked.
+    if !state.source_paths().is_empty() {
+        return Err(Error::invalid_input(
+            "Review again replaces the files chosen now. Upload them first, or remove them from the list.",
+        ));
+    }
     discard(&app, &runner, &entry.id).await?;
     state.forget_plan();
     state.clear_sources();

@@ -389,6 +389,30 @@ async fn a_file_changed_on_the_branch_after_review_goes_back_to_review_with_a_no
     ] {
         assert!(notice.contains(says), "'{says}' missing: {notice}");
     }
+    // Files chosen meanwhile for the next upload are never replaced unasked: Review again says
+    // so and the upload stays as it is; once they are removed, it goes ahead.
+    let next = fixtures::write_file(&tmp.path().join("next.txt"), 100, 42);
+    add_file_with_dialog(&app, &next, None).await;
+    app.click(&current("entry-review-again")).await;
+    let said = app
+        .wait_text("[data-testid=problem]", LONG, |t| {
+            t.contains("Review again replaces the files chosen now")
+        })
+        .await;
+    assert!(said.contains("Upload them first"), "{said}");
+    assert_eq!(
+        app.text(&current("entry-state")).await,
+        "Needs a new review"
+    );
+    app.click("[data-testid=sources] button").await;
+    // The file list is gone once the removal is done.
+    let listed = "return document.querySelector('[data-testid=sources]') !== null";
+    for _ in 0..50 {
+        if app.client.execute(listed, vec![]).await.unwrap() == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // "Review again" brings the upload back to Review, with the same notice.
     app.click(&current("entry-review-again")).await;
     let notice = app
