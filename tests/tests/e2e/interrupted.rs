@@ -52,6 +52,10 @@ async fn an_upload_the_command_line_left_interrupted_resumes_in_the_uploads_pane
         })
         .await;
     assert!(shown.contains("drop"), "{shown}");
+    assert!(
+        shown.contains("stopped part way"),
+        "why it waits there: {shown}"
+    );
     app.screenshot("17-interrupted-by-the-command-line").await;
     app.click(&format!("{entry} [data-testid=entry-resume]"))
         .await;

@@ -241,6 +241,15 @@ fn the_list_persists_in_order_and_a_restart_interrupts_what_ran() {
     assert!(a.problem.as_ref().unwrap().message.contains("was closed"));
     let adopted = q.get(&outside.to_string()).unwrap();
     assert_eq!(adopted.state, UploadState::Interrupted);
+    assert!(
+        adopted
+            .problem
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("stopped part way"),
+        "{adopted:?}"
+    );
     assert_eq!(adopted.account_id, "ada@http://127.0.0.1:1");
     assert_eq!(adopted.file_names[0].as_str(), "in/cli.txt");
     assert_eq!(store.load(), q, "what is on disk");
