@@ -64,7 +64,8 @@ impl std::fmt::Debug for Runner {
 }
 
 impl Runner {
-    /// After a restart, what was running is interrupted (the user resumes it).
+    /// After a restart, what was running is interrupted (the user resumes it), and so are
+    /// uploads interrupted outside the list (by the command line): all are offered in the list.
     pub fn new(data_dir: &std::path::Path, journal_dir: PathBuf) -> Runner {
         let runner = Runner {
             queue: QueueStore::new(data_dir),
@@ -73,9 +74,8 @@ impl Runner {
             running: Mutex::new(HashMap::new()),
             watcher: Mutex::new(None),
         };
-        // Journals of uploads outside the list stay with the "interrupted uploads" notice.
         let restarted = runner.queue.update(|q| {
-            q.interrupt_running();
+            q.after_restart(&runner.journal_dir);
             Ok(())
         });
         if let Err(e) = restarted {
@@ -246,7 +246,6 @@ async fn run(app: AppHandle, entry: QueuedUpload, controls: Controls) {
     }
     if let Ok(o) = &result {
         tracing::info!(commit = %o.commit.id, "queued upload committed");
-        app.state::<AppState>().record_outcome(o);
     }
     kick(&app);
 }

@@ -1,6 +1,7 @@
 //! What the running app holds: the signed-in account's client, the files the user chose (only
-//! from the native dialogs and OS drops, never from the webview), the reviewed plan, the running
-//! upload and the last commit. Commands change it only through the methods here.
+//! from the native dialogs and OS drops, never from the webview) and the reviewed plan. The
+//! uploads themselves run in the list (`runner`). Commands change it only through the methods
+//! here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,12 +10,10 @@ use std::sync::Mutex;
 use oxdrop_core::accounts::{self, Account, Keychain, SettingsStore};
 use oxdrop_core::plan::{Plan, PlanRequest};
 use oxdrop_core::sync::lock;
-use oxdrop_core::upload::UploadOutcome;
 use oxdrop_core::{Error, ErrorCode, OxenClient, Result};
 
 use crate::sandbox::Sandbox;
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 #[derive(Debug)]
@@ -28,10 +27,6 @@ pub struct AppState {
     sources: Mutex<Sources>,
     /// The plan the user last reviewed, with what it was made from; an upload sends exactly it.
     reviewed: Mutex<Option<(PlanRequest, Plan)>>,
-    /// Cancels the running upload; `Some` while one runs (see `UploadSlot`).
-    running: Mutex<Option<CancellationToken>>,
-    /// Where the last committed upload can be seen on the server.
-    last_commit_url: Mutex<Option<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,8 +71,6 @@ impl AppState {
             session: Mutex::new(None),
             sources: Mutex::new(Sources::default()),
             reviewed: Mutex::new(None),
-            running: Mutex::new(None),
-            last_commit_url: Mutex::new(None),
         }
     }
 
@@ -167,66 +160,6 @@ impl AppState {
             )
         })
     }
-
-    /// Claims the single upload slot, or says one is already running.
-    pub fn claim_upload_slot(&self) -> Result<UploadSlot<'_>> {
-        let mut running = lock(&self.running);
-        if running.is_some() {
-            return Err(Error::new(
-                ErrorCode::InvalidInput,
-                "An upload is already running. Wait for it to finish or cancel it.",
-            ));
-        }
-        let cancel = CancellationToken::new();
-        *running = Some(cancel.clone());
-        Ok(UploadSlot {
-            state: self,
-            cancel,
-        })
-    }
-
-    /// Asks the running upload to stop; false when none runs.
-    pub fn cancel_running(&self) -> bool {
-        match lock(&self.running).as_ref() {
-            Some(cancel) => {
-                cancel.cancel();
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub fn record_outcome(&self, outcome: &UploadOutcome) {
-        *lock(&self.last_commit_url) = Some(outcome.web_url.clone());
-    }
-
-    /// The web address of the last commit, built from the account's server (never from the page).
-    pub fn last_commit_url(&self) -> Result<String> {
-        lock(&self.last_commit_url)
-            .clone()
-            .ok_or_else(|| Error::new(ErrorCode::InvalidInput, "There is no commit to open yet."))
-    }
-}
-
-/// The right to run the one upload allowed at a time. Dropping it frees the slot, so neither an
-/// error nor a panic can leave it taken.
-#[derive(Debug)]
-pub struct UploadSlot<'a> {
-    state: &'a AppState,
-    cancel: CancellationToken,
-}
-
-impl UploadSlot<'_> {
-    /// Cancelled by `AppState::cancel_running`.
-    pub fn cancel_token(&self) -> CancellationToken {
-        self.cancel.clone()
-    }
-}
-
-impl Drop for UploadSlot<'_> {
-    fn drop(&mut self) {
-        *lock(&self.state.running) = None;
-    }
 }
 
 fn view(sources: &Sources) -> SourcesView {
@@ -263,21 +196,6 @@ mod tests {
     }
 
     #[test]
-    fn one_upload_at_a_time_and_the_slot_frees_itself() {
-        let state = state();
-        assert!(!state.cancel_running(), "nothing runs yet");
-        let slot = state.claim_upload_slot().unwrap();
-        let second = state.claim_upload_slot().unwrap_err();
-        assert!(second.message.contains("already running"), "{second:?}");
-        assert!(state.cancel_running());
-        assert!(slot.cancel_token().is_cancelled());
-        drop(slot);
-        assert!(!state.cancel_running(), "dropping the slot frees it");
-        let next = state.claim_upload_slot().unwrap();
-        assert!(!next.cancel_token().is_cancelled(), "a fresh token");
-    }
-
-    #[test]
     fn a_forgotten_plan_cannot_be_uploaded() {
         let state = state();
         let repo = oxdrop_core::RepoRef::new("ns", "repo").unwrap();
@@ -302,16 +220,5 @@ mod tests {
         state.forget_plan();
         let err = state.reviewed_plan().unwrap_err();
         assert!(err.message.contains("Review the upload first"), "{err:?}");
-    }
-
-    #[test]
-    fn a_panicking_upload_does_not_keep_the_slot() {
-        let state = state();
-        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _slot = state.claim_upload_slot().unwrap();
-            panic!("a bug in the upload");
-        }));
-        assert!(panicked.is_err());
-        assert!(state.claim_upload_slot().is_ok());
     }
 }

@@ -1,5 +1,5 @@
-//! Signing in and out, switching accounts, the remembered author. The key goes in with
-//! `sign_in` and never comes back out: no command returns it.
+//! Signing in and out, switching accounts, the remembered author and places (recent and pinned).
+//! The key goes in with `sign_in` and never comes back out: no command returns it.
 
 use oxdrop_core::accounts::{self, Account, Destination, SignIn};
 use oxdrop_core::model::{Author, ServerInfo};
@@ -16,6 +16,8 @@ pub struct AccountsView {
     pub active: Option<String>,
     pub author: Option<Author>,
     pub recent: Vec<Destination>,
+    /// Favourite places, shown before the recent ones.
+    pub pinned: Vec<Destination>,
     /// The local sandbox server, when the app was started by the run script.
     pub sandbox: Option<ServerUrl>,
 }
@@ -33,6 +35,7 @@ fn view(state: &AppState) -> AccountsView {
         active: s.active,
         author: s.author,
         recent: s.recent,
+        pinned: s.pinned,
         sandbox: state.sandbox.as_ref().map(|s| s.url().clone()),
     }
 }
@@ -90,6 +93,29 @@ pub async fn set_author(state: State<'_, AppState>, args: Author) -> Result<Acco
             name: args.name.trim().to_owned(),
             email: args.email.trim().to_owned(),
         });
+        Ok(())
+    })?;
+    Ok(view(&state))
+}
+
+/// Pins a place: listed first among the places, never pushed out by newer uploads.
+#[tauri::command]
+pub async fn pin_place(
+    state: State<'_, AppState>,
+    args: Destination,
+) -> Result<AccountsView, Error> {
+    state.settings.update(|settings| settings.pin(args))?;
+    Ok(view(&state))
+}
+
+/// Unpins a place: it goes back among the recent ones.
+#[tauri::command]
+pub async fn unpin_place(
+    state: State<'_, AppState>,
+    args: Destination,
+) -> Result<AccountsView, Error> {
+    state.settings.update(|settings| {
+        settings.unpin(&args);
         Ok(())
     })?;
     Ok(view(&state))

@@ -17,7 +17,7 @@ pub mod watch;
 use std::collections::BTreeSet;
 
 /// Declares the command table: `module::name(Args) -> Result;`, with `()` for no arguments and
-/// `progress` after the arguments for commands that stream progress over a Channel.
+/// `events` after the arguments for the command that streams the uploads over a Channel.
 macro_rules! commands {
     ($($module:ident :: $name:ident($args:ty $(, $progress:ident)?) -> $result:ty;)*) => {
         pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
@@ -44,14 +44,10 @@ macro_rules! commands {
             $(
                 let args = ts_name::<$args>(cfg, &mut imports);
                 let result = ts_name::<$result>(cfg, &mut imports);
-                // The Channel a command streams over: `progress` (snapshots of one upload) or
-                // `events` (the list of uploads) or `updates` (the watches).
+                // The Channel a command streams over: `events` (the list of uploads) or `updates`
+                // (the watches).
                 let channel: &str = [$(stringify!($progress),)? ""][0];
                 let progress = match channel {
-                    "progress" => {
-                        imports.insert("ProgressSnapshot".to_owned());
-                        "; progress: ProgressSnapshot"
-                    }
                     "events" => {
                         imports.insert("UploadsEvent".to_owned());
                         "; events: UploadsEvent"
@@ -127,6 +123,8 @@ commands! {
     accounts::sign_out(accounts::AccountId) -> accounts::AccountsView;
     accounts::switch_account(accounts::AccountId) -> accounts::AccountsView;
     accounts::set_author(oxdrop_core::model::Author) -> accounts::AccountsView;
+    accounts::pin_place(oxdrop_core::accounts::Destination) -> accounts::AccountsView;
+    accounts::unpin_place(oxdrop_core::accounts::Destination) -> accounts::AccountsView;
     sandbox::sandbox_status(()) -> Option<crate::sandbox::SandboxStatus>;
     sandbox::sandbox_log(()) -> String;
     repos::list_namespaces(()) -> Vec<String>;
@@ -143,12 +141,6 @@ commands! {
     files::remove_source(files::SourceId) -> crate::state::SourcesView;
     files::clear_sources(()) -> crate::state::SourcesView;
     upload::plan_upload(upload::PlanArgs) -> oxdrop_core::plan::Plan;
-    upload::start_upload(upload::StartArgs, progress) -> oxdrop_core::upload::UploadOutcome;
-    upload::cancel_upload(()) -> bool;
-    upload::interrupted_uploads(()) -> Vec<oxdrop_core::upload::ResumableUpload>;
-    upload::resume_upload(upload::UploadId, progress) -> oxdrop_core::upload::UploadOutcome;
-    upload::discard_upload(upload::UploadId) -> Vec<oxdrop_core::upload::ResumableUpload>;
-    upload::open_commit(()) -> ();
     queue::watch_uploads((), events) -> ();
     queue::enqueue_upload(upload::StartArgs) -> oxdrop_core::queue::QueuedUpload;
     queue::pause_upload(upload::UploadId) -> ();
@@ -158,6 +150,7 @@ commands! {
     queue::remove_queued(upload::UploadId) -> ();
     queue::move_queued(queue::MoveArgs) -> ();
     queue::retry_failed(upload::UploadId) -> oxdrop_core::queue::QueuedUpload;
+    queue::review_again(upload::UploadId) -> queue::ReviewAgain;
     queue::search_history(queue::HistoryQuery) -> Vec<oxdrop_core::history::HistoryEntry>;
     queue::copy_link(upload::UploadId) -> String;
     queue::open_upload(upload::UploadId) -> ();

@@ -1,20 +1,22 @@
-//! The list of uploads and the history: queue the reviewed plan, pause, resume, cancel, discard,
-//! remove, reorder, retry failed files, search the history, open or copy an upload's address.
+//! The list of uploads and the history: queue the reviewed plan (every upload goes through the
+//! list, also the one started with *Upload*), pause, resume, cancel, discard, remove, reorder,
+//! retry failed files, review again, search the history, open or copy an upload's address.
 //! Changes reach the window over the Channel of `watch_uploads` (see `runner`).
 
 use oxdrop_core::history::HistoryEntry;
+use oxdrop_core::model::ChangedOnBranch;
 use oxdrop_core::plan::make_plan;
 use oxdrop_core::queue::{Origin, QueuedUpload, UploadState};
 use oxdrop_core::upload::{self, UploadOptions};
-use oxdrop_core::{Error, ErrorCode};
-use serde::Deserialize;
+use oxdrop_core::{Error, ErrorCode, RemotePath, RepoRef};
+use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use ts_rs::TS;
 
 use super::upload::{StartArgs, UploadId, remember_author_and_destination};
 use crate::runner::{self, Runner, UploadsEvent};
-use crate::state::AppState;
+use crate::state::{AppState, SourcesView};
 
 #[derive(Debug, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +24,18 @@ pub struct MoveArgs {
     pub id: String,
     /// One place earlier; else one later.
     pub up: bool,
+}
+
+/// An upload brought back to Review: where it went, and its files again in the file list.
+#[derive(Debug, Serialize, TS)]
+pub struct ReviewAgain {
+    pub repo: RepoRef,
+    pub branch: String,
+    pub dest: RemotePath,
+    pub follow_links: bool,
+    pub sources: SourcesView,
+    /// Why: the files someone changed on the branch since the review.
+    pub changed: Vec<ChangedOnBranch>,
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -43,8 +57,9 @@ pub async fn watch_uploads(
     Ok(())
 }
 
-/// Puts the reviewed plan at the end of the list (journaled now, so it survives a restart) and
-/// frees the file list for the next upload.
+/// *Upload*: puts the reviewed plan at the end of the list (journaled now, so it survives a
+/// restart); it starts at once when its server is free, else when the one before it ends. The
+/// file list is freed for the next upload.
 #[tauri::command]
 pub async fn enqueue_upload(
     app: AppHandle,
@@ -141,19 +156,23 @@ pub async fn discard_queued(
     runner: State<'_, Runner>,
     args: UploadId,
 ) -> Result<(), Error> {
-    if runner.is_running(&args.id) {
+    discard(&app, &runner, &args.id).await
+}
+
+async fn discard(app: &AppHandle, runner: &Runner, id: &str) -> Result<(), Error> {
+    if runner.is_running(id) {
         return Err(Error::new(
             ErrorCode::UploadRunning,
             "This upload is running. Pause or cancel it first.",
         ));
     }
-    let Some(entry) = runner.queue.load().get(&args.id).cloned() else {
+    let Some(entry) = runner.queue.load().get(id).cloned() else {
         return Ok(());
     };
     if !entry.state.is_finished() {
         let id = upload::UploadId::parse(&entry.id)?;
         let dir = &runner.journal_dir;
-        match runner::client_for(&app, &entry.account_id) {
+        match runner::client_for(app, &entry.account_id) {
             Ok(client) => upload::discard(&client, dir, &id).await.or_else(|e| {
                 // Gone already (e.g. with its repository): only the journal is left to forget.
                 tracing::info!(error = %e.log_line(), "discard on the server failed");
@@ -166,7 +185,7 @@ pub async fn discard_queued(
             _ => Err(e),
         })?;
     }
-    runner.change(|q| q.remove(&args.id).map(|_| ()))
+    runner.change(|q| q.remove(id).map(|_| ()))
 }
 
 /// Takes an upload out of the list: a finished one simply leaves it; one not finished is
@@ -185,6 +204,16 @@ pub async fn move_queued(runner: State<'_, Runner>, args: MoveArgs) -> Result<()
     runner.change(|q| q.move_queued(&args.id, args.up))
 }
 
+/// The upload as the list holds it now.
+fn listed(runner: &Runner, id: &str) -> Result<QueuedUpload, Error> {
+    runner
+        .queue
+        .load()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| Error::invalid_input("That upload is no longer in the list."))
+}
+
 /// Plans the same selection again (what landed is now unchanged, so only the rest is sent) and
 /// queues it.
 #[tauri::command]
@@ -194,17 +223,18 @@ pub async fn retry_failed(
     runner: State<'_, Runner>,
     args: UploadId,
 ) -> Result<QueuedUpload, Error> {
-    let Some(old) = runner.queue.load().get(&args.id).cloned() else {
-        return Err(Error::invalid_input(
-            "That upload is no longer in the list.",
-        ));
-    };
+    let old = listed(&runner, &args.id)?;
     let client = runner::client_for(&app, &old.account_id)?;
     let plan = make_plan(&client, &old.request).await?;
     let author = state.settings.load().author.unwrap_or_default();
     let id = upload::UploadId::new();
+    // "Add shaky.txt" for the one file left, not the message of all of them.
+    let message = match old.suggested_message {
+        true => plan.default_message.clone(),
+        false => old.message.clone(),
+    };
     let options = UploadOptions {
-        message: old.message.clone(),
+        message: message.clone(),
         author,
         journal_dir: Some(runner.journal_dir.clone()),
         upload_id: Some(id.clone()),
@@ -217,7 +247,7 @@ pub async fn retry_failed(
         &old.server,
         &old.request,
         &plan,
-        &old.message,
+        &message,
         old.origin.clone(),
     );
     runner.change(|q| {
@@ -227,6 +257,44 @@ pub async fn retry_failed(
     })?;
     runner::kick(&app);
     Ok(entry)
+}
+
+/// Brings an upload back to Review (one that someone's changes on the branch stopped): its files
+/// are the file list again and it leaves the list (what it sent is discarded); the page plans it
+/// again and shows why.
+#[tauri::command]
+pub async fn review_again(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    runner: State<'_, Runner>,
+    args: UploadId,
+) -> Result<ReviewAgain, Error> {
+    let entry = listed(&runner, &args.id)?;
+    let session = state.session()?;
+    if session.account.id != entry.account_id {
+        return Err(Error::invalid_input(format!(
+            "This upload was made as {}. Switch to that account to review it again.",
+            entry.account_id
+        )));
+    }
+    // The files chosen for the next upload would be replaced: nothing is lost unasked.
+    if !state.source_paths().is_empty() {
+        return Err(Error::invalid_input(
+            "Review again replaces the files chosen now. Upload them first, or remove them from the list.",
+        ));
+    }
+    discard(&app, &runner, &entry.id).await?;
+    state.forget_plan();
+    state.clear_sources();
+    let sources = state.add_sources(entry.request.sources.iter().cloned());
+    Ok(ReviewAgain {
+        repo: entry.repo,
+        branch: entry.branch,
+        dest: entry.dest,
+        follow_links: entry.request.follow_links,
+        sources,
+        changed: entry.problem.map(|p| p.changed).unwrap_or_default(),
+    })
 }
 
 /// The history, newest first; only the entries whose repository or file names hold every word

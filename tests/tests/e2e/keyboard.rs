@@ -7,7 +7,8 @@ use oxdrop_tests::desktop::{Desktop, Launch};
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
 use crate::steps::{
-    LONG, press, repo_selected, tab_to, unlabeled_controls, wait_connected, wait_focus,
+    CURRENT, LONG, current, current_commit, press, repo_selected, tab_to, unlabeled_controls,
+    wait_committed, wait_connected, wait_focus,
 };
 
 #[tokio::test]
@@ -97,16 +98,21 @@ async fn one_whole_upload_by_keyboard_alone() {
     assert!(unlabeled.is_empty(), "{unlabeled:?}");
     app.screenshot("keyboard-08-author-typed").await;
     press(&app, enter).await;
-    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
-        .await;
+    // The upload is at once an entry of the Uploads panel, and the focus goes to it.
+    wait_focus(&app, &format!("{CURRENT}, {CURRENT} *")).await;
+    wait_committed(&app, "", LONG).await;
     let unlabeled = unlabeled_controls(&app).await;
     assert!(unlabeled.is_empty(), "{unlabeled:?}");
     // The end is said politely, and the focus waits on the next step.
-    let said = "const e = document.querySelector('[data-testid=progress-announce]'); \
+    let said = "const e = document.querySelector(arguments[0]); \
                 return [e.getAttribute('aria-live'), e.textContent]";
-    let said = app.client.execute(said, vec![]).await.unwrap();
+    let said = app
+        .client
+        .execute(said, vec![current("entry-announce").into()])
+        .await
+        .unwrap();
     assert_eq!(said, serde_json::json!(["polite", "Uploaded"]));
-    wait_focus(&app, "[data-testid=new-upload]").await;
+    wait_focus(&app, &current("new-upload")).await;
     app.screenshot("keyboard-09-uploaded").await;
 
     let report = oxenpy::assert_uploaded(
@@ -117,7 +123,7 @@ async fn one_whole_upload_by_keyboard_alone() {
     );
     assert_eq!(report.log[0].author, "Kay Board");
     assert!(
-        app.text("[data-testid=commit-id]")
+        current_commit(&app)
             .await
             .starts_with(&report.log[0].id[..10])
     );

@@ -9,6 +9,7 @@
 #![allow(clippy::cloned_ref_to_slice_refs, clippy::unwrap_used)]
 
 mod accounts;
+mod interrupted;
 mod keyboard;
 mod open_with;
 mod queue;

@@ -78,11 +78,11 @@ async fn create_repo_while_uploading(app: &Desktop, name: &str) {
     repo_selected(app, name).await;
 }
 
-/// Reviews what was added and puts it in the list with *Add to uploads*.
+/// Reviews what was added and puts it in the list with *Upload* (it waits while another runs).
 async fn review_and_queue(app: &Desktop) {
     review(app, "1 new file").await;
     set_author(app, "Ada", "ada@example.com").await;
-    app.click("[data-testid=enqueue]").await;
+    app.click("[data-testid=upload]").await;
 }
 
 fn clipboard(app: &Desktop) -> String {

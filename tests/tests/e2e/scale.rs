@@ -5,10 +5,13 @@ use std::time::Duration;
 use oxdrop_tests::OxenServer;
 use oxdrop_tests::desktop::Desktop;
 
-use crate::steps::{LONG, create_repo, drop_on_window, launch_on_sandbox, review, set_author};
+use crate::steps::{
+    LONG, create_repo, current, drop_on_window, launch_on_sandbox, review, set_author,
+    wait_committed,
+};
 
-/// Ten thousand files: the plan and the progress list render only what is on screen, scroll to
-/// the end, and the upload lands in one commit.
+/// Ten thousand files: the plan renders only what is on screen and scrolls to the end, the page
+/// stays small while they upload, and the upload lands in one commit.
 #[tokio::test]
 async fn ten_thousand_files_stay_smooth() {
     let server = OxenServer::start();
@@ -42,10 +45,8 @@ async fn ten_thousand_files_stay_smooth() {
     );
     set_author(&app, "Lots", "lots@example.com").await;
     app.click("[data-testid=upload]").await;
-    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
-        !t.starts_with("0 files")
-    })
-    .await;
+    app.wait_text(&current("entry-stats"), LONG, |t| !t.starts_with("0 files"))
+        .await;
     let rendered = rendered_rows(&app).await;
     assert!(
         rendered < 80,
@@ -62,13 +63,10 @@ async fn ten_thousand_files_stay_smooth() {
         .spawn()
         .unwrap();
     let elsewhere = app.focus_elsewhere().await;
-    app.wait_text("[data-testid=upload-done]", Duration::from_secs(300), |t| {
-        t.contains("10,000 files")
-    })
-    .await;
+    wait_committed(&app, "10,000 files", Duration::from_secs(300)).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let mut seen = String::new();
-    while std::time::Instant::now() < deadline && !seen.contains("Upload finished") {
+    while std::time::Instant::now() < deadline && !seen.contains("Uploaded to") {
         tokio::time::sleep(Duration::from_millis(200)).await;
         seen = std::fs::read_to_string(&monitor_log).unwrap_or_default();
     }
@@ -76,10 +74,13 @@ async fn ten_thousand_files_stay_smooth() {
     let _ = monitor.wait();
     drop(elsewhere);
     assert!(
-        seen.contains("Notify") && seen.contains("Upload finished"),
+        seen.contains("Notify") && seen.contains("Uploaded to sandbox/ten-thousand"),
         "no notification:\n{seen}"
     );
-    assert!(seen.contains("10000 files committed to main"), "{seen}");
+    assert!(
+        seen.contains("10000 files committed to sandbox/ten-thousand (main)"),
+        "{seen}"
+    );
     let listing = server
         .client()
         .list_dir_all(

@@ -67,12 +67,17 @@ async fn the_page_cannot_choose_files_forge_drops_or_see_the_key() {
         "server_info",
         "list_namespaces",
         "list_sources",
-        "interrupted_uploads",
     ] {
         let r = invoke(cmd, serde_json::json!({})).await;
         assert!(!r.to_string().contains(KEY), "{cmd} leaked the key: {r}");
         assert!(r.get("ok").is_some(), "{cmd}: {r}");
     }
+    let r = invoke("search_history", serde_json::json!({"args": {"query": ""}})).await;
+    assert!(
+        !r.to_string().contains(KEY),
+        "search_history leaked the key: {r}"
+    );
+    assert!(r.get("ok").is_some(), "search_history: {r}");
     assert!(!app.client.source().await.unwrap().contains(KEY));
     app.quit().await;
 }

@@ -69,9 +69,31 @@ pub async fn set_author(app: &Desktop, name: &str, email: &str) {
     app.fill("[data-testid=author-email]", email).await;
 }
 
-/// Waits until the progress line shows megabytes actually sent.
+/// The entry of the Uploads panel for the upload the user started last (its progress, then how
+/// it ended).
+pub const CURRENT: &str = "[data-testid=upload-entry][data-current]";
+
+/// `part` (a test id) of the current upload's entry.
+pub fn current(part: &str) -> String {
+    format!("{CURRENT} [data-testid={part}]")
+}
+
+/// Waits until the current upload is committed and its entry says `says`; returns the line.
+pub async fn wait_committed(app: &Desktop, says: &str, timeout: Duration) -> String {
+    app.wait_text(&current("entry-outcome"), timeout, |t| {
+        t.contains("committed as") && t.contains(says)
+    })
+    .await
+}
+
+/// The commit id the current upload's entry shows.
+pub async fn current_commit(app: &Desktop) -> String {
+    app.text(&current("entry-commit")).await
+}
+
+/// Waits until the current upload's progress line shows megabytes actually sent.
 pub async fn wait_bytes_flowing(app: &Desktop) {
-    app.wait_text("[data-testid=progress-stats]", LONG, |t| {
+    app.wait_text(&current("entry-stats"), LONG, |t| {
         t.split(" · ")
             .nth(1)
             .is_some_and(|b| b.contains("MB of") && !b.starts_with("0 "))
@@ -114,9 +136,8 @@ pub async fn review_and_upload(app: &Desktop, summary_says: &str, shot: Option<&
         app.screenshot(name).await;
     }
     app.click("[data-testid=upload]").await;
-    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
-        .await;
-    app.text("[data-testid=commit-id]").await
+    wait_committed(app, "", LONG).await;
+    current_commit(app).await
 }
 
 /// Adds `path` through the native file chooser and waits until the upload list shows it.

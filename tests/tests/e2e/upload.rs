@@ -11,9 +11,10 @@ use oxdrop_tests::upload::pairs;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
 use crate::steps::{
-    BrowserRecorder, KEY, LONG, add_file_with_dialog, create_repo, drop_on_window, keychain_lookup,
-    launch_on_sandbox, repo_selected, review, review_and_upload, set_author, sign_in,
-    start_big_upload, text_content, use_sandbox, wait_connected,
+    BrowserRecorder, KEY, LONG, add_file_with_dialog, create_repo, current, current_commit,
+    drop_on_window, keychain_lookup, launch_on_sandbox, repo_selected, review, review_and_upload,
+    set_author, sign_in, start_big_upload, text_content, use_sandbox, wait_committed,
+    wait_connected,
 };
 
 #[tokio::test]
@@ -94,8 +95,7 @@ async fn sign_in_create_repo_drag_pick_upload_and_branch() {
     set_author(&app, "Ada Lovelace", "ada@example.com").await;
     app.screenshot("04-review").await;
     app.click("[data-testid=upload]").await;
-    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
-        .await;
+    wait_committed(&app, "", LONG).await;
     app.screenshot("05-done").await;
     let mut expect = pairs("Summer 2024", &album, &rel);
     expect.push(("notes é.txt".into(), notes.clone()));
@@ -106,24 +106,25 @@ async fn sign_in_create_repo_drag_pick_upload_and_branch() {
     );
     assert_eq!(report.log[0].author, "Ada Lovelace");
     assert!(
-        app.text("[data-testid=commit-id]")
+        current_commit(&app)
             .await
             .starts_with(&report.log[0].id[..10])
     );
 
-    app.click("[data-testid=open-commit]").await;
+    app.click(&current("entry-open")).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !opened.exists() && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let url = std::fs::read_to_string(&opened).unwrap_or_default();
+    // The uploaded folder (here the top level) at that commit.
     assert_eq!(
         url.trim(),
-        format!("{}/ada/photos/commit/{}", proxy.url(), report.log[0].id)
+        format!("{}/ada/photos/dir/{}", proxy.url(), report.log[0].id)
     );
 
     // A branch from main, and an upload to it.
-    app.click("[data-testid=new-upload]").await;
+    app.click(&current("new-upload")).await;
     app.click("[data-testid=new-branch]").await;
     app.fill("[data-testid=new-branch-name]", "experiment")
         .await;
@@ -194,7 +195,7 @@ async fn server_stopped_mid_upload_is_a_clear_error_then_resume_finishes() {
     // Crash the server once bytes are really flowing.
     server.crash();
     let err = app
-        .wait_text("[data-testid=upload-error]", LONG, |t| !t.is_empty())
+        .wait_text(&current("entry-problem"), LONG, |t| !t.is_empty())
         .await;
     assert!(err.contains("Could not connect"), "{err}");
     assert!(err.contains("you can resume it"), "{err}");
@@ -202,17 +203,11 @@ async fn server_stopped_mid_upload_is_a_clear_error_then_resume_finishes() {
 
     // The server comes back; the interrupted upload is offered for resuming and finishes.
     server.restart();
-    app.click("[data-testid=back]").await;
-    app.wait_text("[data-testid=interrupted]", LONG, |t| {
-        t.contains("was interrupted")
-    })
-    .await;
+    app.wait_text(&current("entry-state"), LONG, |t| t == "Interrupted")
+        .await;
     app.screenshot("08-resume-offered").await;
-    app.click("[data-testid=resume]").await;
-    app.wait_text("[data-testid=upload-done]", Duration::from_secs(240), |t| {
-        t.contains("Commit")
-    })
-    .await;
+    app.click(&current("entry-resume")).await;
+    wait_committed(&app, "", Duration::from_secs(240)).await;
     let report = oxenpy::assert_uploaded(
         &server.url(),
         "sandbox/resumable",
@@ -242,9 +237,9 @@ async fn cancel_then_a_failed_file_and_retry_failed() {
         ("Cai", "cai@example.com"),
     )
     .await;
-    app.click("[data-testid=cancel]").await;
+    app.click(&current("entry-cancel")).await;
     let msg = app
-        .wait_text("[data-testid=upload-error]", LONG, |t| !t.is_empty())
+        .wait_text(&current("entry-problem"), LONG, |t| !t.is_empty())
         .await;
     assert!(msg.contains("cancelled. Nothing was committed"), "{msg}");
     let repo = oxdrop_core::RepoRef::new("sandbox", "cancel-retry").unwrap();
@@ -259,25 +254,23 @@ async fn cancel_then_a_failed_file_and_retry_failed() {
     );
 
     // Now a file that disappears after the review: it fails alone, and "Retry failed" sends it.
-    app.click("[data-testid=back]").await;
+    // (The files went with the cancelled upload: both are added again.)
+    add_file_with_dialog(&app, &big, None).await;
     let shaky = fixtures::write_file(&tmp.path().join("shaky.txt"), 2000, 32);
     add_file_with_dialog(&app, &shaky, None).await;
     review(&app, "2 new files").await;
     std::fs::remove_file(&shaky).unwrap();
     app.click("[data-testid=upload]").await;
     let failed = app
-        .wait_text(
-            "[data-testid=failed-files]",
-            Duration::from_secs(180),
-            |t| t.contains("shaky.txt"),
-        )
+        .wait_text(&current("entry-failed"), Duration::from_secs(180), |t| {
+            t.contains("shaky.txt")
+        })
         .await;
     assert!(failed.contains("no longer exists"), "{failed}");
     app.screenshot("11-failed-file").await;
     fixtures::write_file(&shaky, 2000, 32);
-    app.click("[data-testid=retry-failed]").await;
-    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("1 file"))
-        .await;
+    app.click(&current("entry-retry")).await;
+    wait_committed(&app, "1 file (", LONG).await;
     let report = oxenpy::assert_uploaded(
         &server.url(),
         "sandbox/cancel-retry",
@@ -349,8 +342,7 @@ async fn review_leaves_out_links_outside_and_clutter_and_links_can_be_included()
     app.screenshot("13-links-included").await;
     set_author(&app, "Lin", "lin@example.com").await;
     app.click("[data-testid=upload]").await;
-    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
-        .await;
+    wait_committed(&app, "", LONG).await;
     let report = oxenpy::assert_uploaded(
         &server.url(),
         "sandbox/left-out",
@@ -386,7 +378,7 @@ async fn a_file_changed_on_the_branch_after_review_goes_back_to_review_with_a_no
     );
     app.click("[data-testid=upload]").await;
     let notice = app
-        .wait_text("[data-testid=review-outdated]", LONG, |t| !t.is_empty())
+        .wait_text(&current("review-outdated"), LONG, |t| !t.is_empty())
         .await;
     for says in [
         "notes.txt added in",
@@ -397,6 +389,40 @@ async fn a_file_changed_on_the_branch_after_review_goes_back_to_review_with_a_no
     ] {
         assert!(notice.contains(says), "'{says}' missing: {notice}");
     }
+    // Files chosen meanwhile for the next upload are never replaced unasked: Review again says
+    // so and the upload stays as it is; once they are removed, it goes ahead.
+    let next = fixtures::write_file(&tmp.path().join("next.txt"), 100, 42);
+    add_file_with_dialog(&app, &next, None).await;
+    app.click(&current("entry-review-again")).await;
+    let said = app
+        .wait_text("[data-testid=problem]", LONG, |t| {
+            t.contains("Review again replaces the files chosen now")
+        })
+        .await;
+    assert!(said.contains("Upload them first"), "{said}");
+    assert_eq!(
+        app.text(&current("entry-state")).await,
+        "Needs a new review"
+    );
+    app.click("[data-testid=sources] button").await;
+    // The file list is gone once the removal is done.
+    let listed = "return document.querySelector('[data-testid=sources]') !== null";
+    for _ in 0..50 {
+        if app.client.execute(listed, vec![]).await.unwrap() == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // "Review again" brings the upload back to Review, with the same notice.
+    app.click(&current("entry-review-again")).await;
+    let notice = app
+        .wait_text(
+            "[data-testid=review] [data-testid=review-outdated]",
+            LONG,
+            |t| !t.is_empty(),
+        )
+        .await;
+    assert!(notice.contains("notes.txt added in"), "{notice}");
     // The fresh plan on screen says what the upload will now do.
     app.wait_text("[data-testid=plan-summary]", LONG, |t| {
         t.contains("1 will overwrite")
@@ -414,8 +440,7 @@ async fn a_file_changed_on_the_branch_after_review_goes_back_to_review_with_a_no
 
     // Upload again, knowingly: it lands on top of theirs.
     app.click("[data-testid=upload]").await;
-    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
-        .await;
+    wait_committed(&app, "", LONG).await;
     let report = oxenpy::assert_uploaded(
         &server.url(),
         "sandbox/promise",
@@ -437,9 +462,9 @@ async fn a_file_changed_on_the_branch_after_review_goes_back_to_review_with_a_no
     app.quit().await;
 }
 
-/// Two interrupted uploads; the older one is resumed from the list and fails again: "Resume now"
-/// continues exactly that one (not the newer one listed first), and "Open in browser" then opens
-/// the commit it made.
+/// Two interrupted uploads; the older one is resumed from the list and fails again: resuming it
+/// again continues exactly that one (not the other one), and "Open in browser" then opens the
+/// commit it made.
 #[tokio::test]
 async fn resume_now_continues_the_upload_that_failed_and_opens_its_commit() {
     let server = OxenServer::start();
@@ -470,9 +495,8 @@ async fn resume_now_continues_the_upload_that_failed_and_opens_its_commit() {
     review(&app, "1 new file").await;
     set_author(&app, "Fay", "fay@example.com").await;
     app.click("[data-testid=upload]").await;
-    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("Commit"))
-        .await;
-    app.click("[data-testid=new-upload]").await;
+    wait_committed(&app, "", LONG).await;
+    app.click(&current("new-upload")).await;
 
     // The server refuses every commit: two uploads end interrupted, the older one first.
     proxy.set_rules(vec![Rule::new(
@@ -486,44 +510,52 @@ async fn resume_now_continues_the_upload_that_failed_and_opens_its_commit() {
         },
     )]);
     let older = fixtures::write_file(&tmp.path().join("older.txt"), 10, 42);
-    for (file, summary) in [
-        (&older, "1 new file"),
-        (&tmp.path().join("newer.txt"), "2 new files"),
-    ] {
-        if !file.exists() {
-            fixtures::write_file(file, 10, 43);
-        }
+    let newer = fixtures::write_file(&tmp.path().join("newer.txt"), 10, 43);
+    for file in [&older, &newer] {
         add_file_with_dialog(&app, file, None).await;
-        review(&app, summary).await;
+        review(&app, "1 new file").await;
         app.click("[data-testid=upload]").await;
-        app.wait_text("[data-testid=upload-error]", LONG, |t| {
+        app.wait_text(&current("entry-problem"), LONG, |t| {
             t.contains("you can resume it")
         })
         .await;
-        app.click("[data-testid=back]").await;
-        // Started a second apart at least, so the list's order is certain.
-        tokio::time::sleep(Duration::from_millis(1100)).await;
     }
     let listed = app
-        .wait_text("[data-testid=interrupted]", LONG, |t| t.contains("2 files"))
+        .wait_text("[data-testid=uploads]", LONG, |t| {
+            t.matches("Interrupted").count() == 2
+        })
         .await;
     assert!(
-        listed.find("2 files") < listed.find("1 file sent"),
-        "newest first: {listed}"
+        listed.find("older.txt") < listed.find("newer.txt"),
+        "in the order they were made: {listed}"
     );
 
     // Resume the older one from the list; it fails again.
-    app.click("[data-testid=interrupted] .item:nth-child(2) [data-testid=resume]")
+    let older_entry = entry_showing(&app, "older.txt").await;
+    let refused = proxy.count(&proxy.counters.injected);
+    app.click(&format!("{older_entry} [data-testid=entry-resume]"))
         .await;
-    app.wait_text("[data-testid=upload-error]", LONG, |t| {
-        t.contains("you can resume it")
-    })
+    let deadline = std::time::Instant::now() + LONG;
+    while proxy.count(&proxy.counters.injected) == refused {
+        assert!(std::time::Instant::now() < deadline, "the resume never ran");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.wait_text(
+        &format!("{older_entry} [data-testid=entry-problem]"),
+        LONG,
+        |t| t.contains("you can resume it"),
+    )
     .await;
-    // The server is fine again: "Resume now" finishes the one that failed.
+    // The server is fine again: resuming it once more finishes the one that failed.
     proxy.set_rules(vec![]);
-    app.click("[data-testid=resume-now]").await;
-    app.wait_text("[data-testid=upload-done]", LONG, |t| t.contains("1 file"))
+    app.click(&format!("{older_entry} [data-testid=entry-resume]"))
         .await;
+    app.wait_text(
+        &format!("{older_entry} [data-testid=entry-outcome]"),
+        LONG,
+        |t| t.contains("1 file (") && t.contains("committed as"),
+    )
+    .await;
     let report = oxenpy::assert_uploaded(
         &server.url(),
         "sandbox/pick-one",
@@ -537,17 +569,27 @@ async fn resume_now_continues_the_upload_that_failed_and_opens_its_commit() {
         report.tree
     );
 
-    app.click("[data-testid=open-commit]").await;
+    app.click(&format!("{older_entry} [data-testid=entry-open]"))
+        .await;
     assert_eq!(
         browser.opened().await,
-        format!(
-            "{}/sandbox/pick-one/commit/{}",
-            proxy.url(),
-            report.log[0].id
-        )
+        format!("{}/sandbox/pick-one/dir/{}", proxy.url(), report.log[0].id)
     );
-    app.click("[data-testid=new-upload]").await;
-    app.wait_text("[data-testid=interrupted]", LONG, |t| t.contains("2 files"))
-        .await;
+    let other = entry_showing(&app, "newer.txt").await;
+    app.wait_text(&format!("{other} [data-testid=entry-state]"), LONG, |t| {
+        t == "Interrupted"
+    })
+    .await;
     app.quit().await;
+}
+
+/// A selector for the entry of the Uploads panel whose text shows `what`.
+async fn entry_showing(app: &Desktop, what: &str) -> String {
+    let js = "return [...document.querySelectorAll('[data-testid=upload-entry]')] \
+              .find((e) => e.textContent.includes(arguments[0]))?.dataset.id ?? null";
+    let id = app.client.execute(js, vec![what.into()]).await.unwrap();
+    let id = id
+        .as_str()
+        .unwrap_or_else(|| panic!("no entry shows {what}"));
+    format!("[data-testid=upload-entry][data-id='{id}']")
 }

@@ -4,7 +4,6 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Commands } from './bindings/commands';
 import type { Error as CoreError } from './bindings/Error';
-import type { ProgressSnapshot } from './bindings/ProgressSnapshot';
 import type { SourcesView } from './bindings/SourcesView';
 import type { UploadsEvent } from './bindings/UploadsEvent';
 import type { WatchesView } from './bindings/WatchesView';
@@ -12,35 +11,18 @@ import type { WatchesView } from './bindings/WatchesView';
 export type CommandName = keyof Commands;
 type ArgsOf<K extends CommandName> = Commands[K]['args'];
 type ResultOf<K extends CommandName> = Commands[K]['result'];
-type WithProgress = {
-  [K in CommandName]: Commands[K] extends
-    { progress: unknown } | { events: unknown } | { updates: unknown }
-    ? K
-    : never;
+/** Commands that stream over a Channel: see `watchUploads` and `watchWatches`. */
+type WithChannel = {
+  [K in CommandName]: Commands[K] extends { events: unknown } | { updates: unknown } ? K : never;
 }[CommandName];
 
 /** Calls a command; rejects with the core's `{code, message, retryable}`. */
-export async function call<K extends Exclude<CommandName, WithProgress>>(
+export async function call<K extends Exclude<CommandName, WithChannel>>(
   command: K,
   ...args: ArgsOf<K> extends null ? [] : [ArgsOf<K>]
 ): Promise<ResultOf<K>> {
   try {
     return await invoke<ResultOf<K>>(command, args.length ? { args: args[0] } : {});
-  } catch (e) {
-    throw toError(e);
-  }
-}
-
-/** Calls a command that streams progress over a Tauri Channel. */
-export async function callWithProgress<K extends WithProgress>(
-  command: K,
-  args: ArgsOf<K>,
-  onProgress: (snapshot: ProgressSnapshot) => void,
-): Promise<ResultOf<K>> {
-  const progress = new Channel<ProgressSnapshot>();
-  progress.onmessage = onProgress;
-  try {
-    return await invoke<ResultOf<K>>(command, { args, progress });
   } catch (e) {
     throw toError(e);
   }

@@ -81,6 +81,21 @@ export class DestinationBrowser {
     await this.chooseRepo(repo.name, true);
   }
 
+  /**
+   * After an upload to the chosen repository landed: its details, branches and folders as they
+   * are now (an empty repository has its first branch). What is chosen, and any open form, stay.
+   */
+  async refresh() {
+    const r = app.destination.repo;
+    if (!r) return;
+    const details = await call('repo_details', r).catch(() => null);
+    const branches = await call('list_branches', r).catch(() => null);
+    if (app.destination.repo !== r) return;
+    if (details) this.details = details;
+    if (branches) this.branches = branches;
+    await this.loadFolders();
+  }
+
   /** A repository was just created in the listed namespace: list it, choose it, clear the form. */
   async repoCreated(name: string) {
     if (!this.namespace) return;

@@ -2,12 +2,14 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Plan } from './bindings/Plan';
+import type { QueuedUpload } from './bindings/QueuedUpload';
 import ProblemBanner from './components/ProblemBanner.svelte';
-import Progress from './components/Progress.svelte';
+import UploadEntry from './components/UploadEntry.svelte';
 import Review from './components/Review.svelte';
 import { ownsEnter, ownsEscape, plainKey } from './keys';
 import { app } from './store.svelte';
 import type { UploadFlow } from './upload.svelte';
+import type { Uploads } from './uploads.svelte';
 
 describe('which keys the page may take', () => {
   it('only Enter or Escape alone, not handled yet', () => {
@@ -64,17 +66,22 @@ describe('Review by keyboard', () => {
     outdated: [],
     followLinks: false,
     planning: false,
-    upload: vi.fn(),
     finish: vi.fn(),
   });
+  const fakeUploads = () => ({ busy: false, start: vi.fn(async () => true) });
 
   it('takes the focus; Enter goes to the empty author field, then uploads', async () => {
     const flow = fakeFlow();
-    render(Review, { plan, flow: flow as unknown as UploadFlow });
+    const uploads = fakeUploads();
+    render(Review, {
+      plan,
+      flow: flow as unknown as UploadFlow,
+      uploads: uploads as unknown as Uploads,
+    });
     const section = screen.getByTestId('review');
     expect(document.activeElement).toBe(section);
     await fireEvent.keyDown(section, { key: 'Enter' });
-    expect(flow.upload).not.toHaveBeenCalled();
+    expect(uploads.start).not.toHaveBeenCalled();
     const name = screen.getByTestId('author-name');
     expect(document.activeElement).toBe(name);
     await fireEvent.input(name, { target: { value: 'Ada' } });
@@ -83,12 +90,19 @@ describe('Review by keyboard', () => {
     });
     section.focus();
     await fireEvent.keyDown(section, { key: 'Enter' });
-    expect(flow.upload).toHaveBeenCalledWith('Add a.csv', 'Ada', 'ada@example.com');
+    expect(uploads.start).toHaveBeenCalledWith('Add a.csv', 'Ada', 'ada@example.com');
+    // In the list now: the review closes.
+    await tick();
+    expect(flow.finish).toHaveBeenCalled();
   });
 
   it('Escape goes back to choosing, but not from a text field', async () => {
     const flow = fakeFlow();
-    render(Review, { plan, flow: flow as unknown as UploadFlow });
+    render(Review, {
+      plan,
+      flow: flow as unknown as UploadFlow,
+      uploads: fakeUploads() as unknown as Uploads,
+    });
     await fireEvent.keyDown(screen.getByTestId('commit-message'), { key: 'Escape' });
     expect(flow.finish).not.toHaveBeenCalled();
     await fireEvent.keyDown(screen.getByTestId('review'), { key: 'Escape' });
@@ -118,43 +132,47 @@ describe('the problem banner', () => {
 
 describe('the end of an upload by keyboard', () => {
   afterEach(cleanup);
-  const ended = () => ({
-    plan: null,
-    snapshot: {
-      phase: 'finished',
-      files_done: 1,
-      files_total: 1,
-      files_failed: 0,
-      bytes_done: 10,
-      bytes_total: 10,
-      bytes_per_sec: 0,
-      eta_secs: null,
-      files: [],
-      notice: null,
-    },
-    states: [],
+  const done: QueuedUpload = {
+    id: 'u1',
+    account_id: 'ada@http://localhost',
+    server: 'http://localhost',
+    repo: { namespace: 'ada', name: 'photos' },
+    branch: 'main',
+    dest: '',
+    folder: '',
+    sources: ['a.csv'],
+    files: 1,
+    bytes: 10,
+    files_unchanged: 0,
+    message: 'Add a.csv',
+    suggested_message: true,
+    new_branch: false,
+    origin: { kind: 'manual' },
+    state: 'done',
+    created_unix: 1,
+    started_unix: 1,
+    finished_unix: 2,
     outcome: {
-      commit: { id: 'abcdef0123456789', message: 'Add a.csv' },
-      branch: 'main',
+      commit_id: 'abcdef0123456789',
+      web_url: 'http://localhost/ada/photos/commit/abcdef0123456789',
+      folder_url: 'http://localhost/ada/photos/dir/abcdef0123456789',
       files_sent: 1,
       bytes_sent: 10,
       files_unchanged: 0,
       failed: [],
-      web_url: 'http://localhost/ada/photos',
     },
-    error: null,
-    resumable: null,
-    finish: vi.fn(),
-  });
+    problem: null,
+  };
 
-  it('says it is done, waits on "Upload more", and Escape goes back to choosing', async () => {
-    const flow = ended();
-    render(Progress, { flow: flow as unknown as UploadFlow });
+  it('the current entry says it is done, waits on "Upload more", and Escape moves on', async () => {
+    const uploads = { current: 'u1', copied: null, progress: () => null, done: vi.fn() };
+    render(UploadEntry, { upload: done, uploads: uploads as unknown as Uploads });
     await tick();
     await tick();
-    expect(screen.getByTestId('progress-announce').textContent).toBe('Uploaded');
+    expect(screen.getByTestId('entry-announce').textContent).toBe('Uploaded');
+    expect(screen.getByTestId('entry-announce').getAttribute('aria-live')).toBe('polite');
     expect(document.activeElement).toBe(screen.getByTestId('new-upload'));
     await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
-    expect(flow.finish).toHaveBeenCalled();
+    expect(uploads.done).toHaveBeenCalled();
   });
 });

@@ -1,21 +1,19 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AccountsView } from './bindings/AccountsView';
 import type { Plan } from './bindings/Plan';
-import type { ProgressSnapshot } from './bindings/ProgressSnapshot';
-import type { ResumableUpload } from './bindings/ResumableUpload';
+import type { QueuedUpload } from './bindings/QueuedUpload';
 import type { Source } from './bindings/Source';
-import type { UploadOutcome } from './bindings/UploadOutcome';
 
 // Only the door to Rust is replaced; the stores are the real ones.
 vi.mock('./api', async (actual) => ({
   ...(await actual<typeof import('./api')>()),
   call: vi.fn(),
-  callWithProgress: vi.fn(),
 }));
 
-const { call, callWithProgress } = await import('./api');
+const { call } = await import('./api');
 const { app } = await import('./store.svelte');
 const { UploadFlow } = await import('./upload.svelte');
+const { Uploads } = await import('./uploads.svelte');
 
 const source = (id: number, name: string): Source => ({
   id,
@@ -49,24 +47,6 @@ function plan(files: { remote: string; status: 'new' | 'overwrite' | 'unchanged'
   };
 }
 
-function outcome(failed: string[]): UploadOutcome {
-  return {
-    commit: { id: 'c0ffee', message: '', author: 'Ada', email: '', timestamp: '', parent_ids: [] },
-    branch: 'main',
-    files_sent: 1,
-    bytes_sent: 1,
-    files_unchanged: 0,
-    failed: failed.map((remote, index) => ({
-      index,
-      local: `/tmp/${remote}`,
-      remote,
-      error: { code: 'local_io', message: `${remote} no longer exists.`, retryable: true },
-    })),
-    web_url: 'http://localhost/ada/photos/commit/c0ffee',
-    folder_url: 'http://localhost/ada/photos/dir/c0ffee',
-  };
-}
-
 const accounts: AccountsView = {
   accounts: [
     {
@@ -80,6 +60,7 @@ const accounts: AccountsView = {
   active: 'ada@http://localhost',
   author: { name: 'Ada Lovelace', email: 'ada@example.com' },
   recent: [],
+  pinned: [],
   sandbox: null,
 };
 
@@ -90,16 +71,11 @@ function answer(table: Record<string, () => unknown>) {
     sent.push(command);
     return table[command]?.();
   }) as typeof call);
-  vi.mocked(callWithProgress).mockImplementation((async (command: string) => {
-    sent.push(command);
-    return table[command]?.();
-  }) as typeof callWithProgress);
   return sent;
 }
 
 beforeEach(() => {
   vi.mocked(call).mockReset();
-  vi.mocked(callWithProgress).mockReset();
   app.setAccounts(accounts);
   app.setDestination({ repo: { namespace: 'ada', name: 'photos' }, branch: 'main', dest: '' });
   app.setSources([source(1, 'a.txt'), source(2, 'b.txt')]);
@@ -129,47 +105,7 @@ describe('UploadFlow', () => {
     expect(flow.step).toBe('choose');
   });
 
-  it('retry plans again and sends only what the new plan says', async () => {
-    const flow = new UploadFlow();
-    const first = plan([
-      { remote: 'a.txt', status: 'new' },
-      { remote: 'b.txt', status: 'new' },
-    ]);
-    const again = plan([
-      { remote: 'a.txt', status: 'unchanged' },
-      { remote: 'b.txt', status: 'new' },
-    ]);
-    let planned = first;
-    const sent = answer({
-      plan_upload: () => planned,
-      start_upload: () => outcome(planned === first ? ['b.txt'] : []),
-      accounts_state: () => accounts,
-      list_sources: () => ({ items: [source(1, 'a.txt'), source(2, 'b.txt')] }),
-      interrupted_uploads: () => [],
-    });
-
-    await flow.review();
-    await flow.upload(first.default_message, 'Ada Lovelace', 'ada@example.com');
-    expect(flow.step).toBe('upload');
-    expect(flow.outcome?.failed.map((f) => f.remote)).toEqual(['b.txt']);
-
-    planned = again;
-    sent.length = 0;
-    await flow.retry();
-    expect(sent.filter((c) => c === 'plan_upload' || c === 'start_upload')).toEqual([
-      'plan_upload',
-      'start_upload',
-    ]);
-    expect(vi.mocked(callWithProgress)).toHaveBeenLastCalledWith(
-      'start_upload',
-      { message: 'Add 1 files', author: { name: 'Ada Lovelace', email: 'ada@example.com' } },
-      expect.any(Function),
-    );
-    expect(flow.plan).toBe(again);
-    expect(flow.outcome?.failed).toEqual([]);
-  });
-
-  it('plans again following links when the user asks, and keeps that choice for a retry', async () => {
+  it('plans again following links when the user asks', async () => {
     const flow = new UploadFlow();
     answer({ plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]) });
     await flow.review();
@@ -185,43 +121,10 @@ describe('UploadFlow', () => {
       expect.objectContaining({ follow_links: true }),
     );
     expect(flow.followLinks).toBe(true);
-    await flow.retry();
-    expect(call).toHaveBeenCalledWith(
-      'plan_upload',
-      expect.objectContaining({ follow_links: true }),
-    );
   });
 
-  it('retry does not upload when planning again fails', async () => {
+  it('brings an upload stopped by changes on the branch back to Review, saying what changed', async () => {
     const flow = new UploadFlow();
-    const first = plan([
-      { remote: 'a.txt', status: 'new' },
-      { remote: 'b.txt', status: 'new' },
-    ]);
-    const unreachable = { code: 'unreachable', message: 'Could not connect.', retryable: true };
-    let planning: () => Plan = () => first;
-    const sent = answer({
-      plan_upload: () => planning(),
-      start_upload: () => outcome(['b.txt']),
-      accounts_state: () => accounts,
-      list_sources: () => ({ items: [source(1, 'a.txt'), source(2, 'b.txt')] }),
-      interrupted_uploads: () => [],
-    });
-    await flow.review();
-    await flow.upload(first.default_message, 'Ada Lovelace', 'ada@example.com');
-
-    planning = () => {
-      throw unreachable;
-    };
-    sent.length = 0;
-    await flow.retry();
-    expect(sent).toEqual(['plan_upload']);
-    expect(app.problem).toEqual(unreachable);
-  });
-
-  it('goes back to review with a fresh plan when the branch changed since the review', async () => {
-    const flow = new UploadFlow();
-    const reviewed = plan([{ remote: 'a.txt', status: 'new' }]);
     const fresh = plan([{ remote: 'a.txt', status: 'overwrite' }]);
     const changed = [
       {
@@ -237,170 +140,89 @@ describe('UploadFlow', () => {
         },
       },
     ];
-    let planned = reviewed;
+    app.setSources([]);
+    app.setDestination({ repo: { namespace: 'ada', name: 'other' }, branch: 'dev', dest: 'x' });
     const sent = answer({
-      plan_upload: () => planned,
-      start_upload: () => {
-        planned = fresh;
-        throw {
-          code: 'review_outdated',
-          message: 'Someone changed a.txt on main since you reviewed this upload.',
-          retryable: false,
-          changed,
-        };
-      },
-      accounts_state: () => accounts,
-      list_sources: () => ({ items: [source(1, 'a.txt'), source(2, 'b.txt')] }),
-      interrupted_uploads: () => [],
+      review_again: () => ({
+        repo: { namespace: 'ada', name: 'photos' },
+        branch: 'main',
+        dest: 'docs',
+        follow_links: true,
+        sources: { items: [source(7, 'a.txt')] },
+        changed,
+      }),
+      plan_upload: () => fresh,
     });
-    await flow.review();
-    await flow.upload('Add a.txt', 'Ada Lovelace', 'ada@example.com');
+    await flow.reviewAgain('u1');
 
-    expect(sent.filter((c) => c === 'plan_upload' || c === 'start_upload')).toEqual([
-      'plan_upload',
-      'start_upload',
-      'plan_upload',
-    ]);
+    expect(sent).toEqual(['review_again', 'plan_upload']);
+    expect(call).toHaveBeenLastCalledWith('plan_upload', {
+      repo: { namespace: 'ada', name: 'photos' },
+      branch: 'main',
+      dest: 'docs',
+      follow_links: true,
+    });
+    expect(app.sources.map((s) => s.id)).toEqual([7]);
     expect(flow.step).toBe('review');
     expect(flow.plan).toBe(fresh);
     expect(flow.outdated).toEqual(changed);
-    expect(flow.error).toBeNull();
 
     // Reviewing again (or choosing other files) clears the notice.
     await flow.review();
     expect(flow.outdated).toEqual([]);
   });
 
-  it('keeps each file’s state from the progress it hears, and a failure’s error', async () => {
+  it('stays where it is when the upload cannot be brought back', async () => {
     const flow = new UploadFlow();
-    answer({ plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]) });
-    await flow.review();
-    vi.mocked(callWithProgress).mockImplementation(async (_command, _args, onProgress) => {
-      onProgress({
-        upload_id: null,
-        phase: 'sending',
-        files_done: 0,
-        files_total: 1,
-        files_failed: 0,
-        bytes_done: 0,
-        bytes_total: 1,
-        bytes_per_sec: 0,
-        eta_secs: null,
-        files: [{ index: 0, state: 'sending', message: null }],
-        notice: null,
-      });
-      throw { code: 'cancelled', message: 'The upload was cancelled.', retryable: false };
+    const other = { code: 'invalid_input', message: 'Switch to that account.', retryable: false };
+    const sent = answer({
+      review_again: () => {
+        throw other;
+      },
     });
-
-    await flow.upload('Add a.txt', 'Ada Lovelace', 'ada@example.com');
-    expect(flow.states).toEqual(['sending']);
-    expect(flow.snapshot?.phase).toBe('sending');
-    expect(flow.error?.code).toBe('cancelled');
-    expect(flow.outcome).toBeNull();
-
-    flow.finish();
+    await flow.reviewAgain('u1');
+    expect(sent).toEqual(['review_again']);
     expect(flow.step).toBe('choose');
-    expect(flow.error).toBeNull();
-  });
-
-  it('resumes exactly the upload that failed, even when another is listed first', async () => {
-    const flow = new UploadFlow();
-    const failedId = '6f1c7a52-3d8e-4a8b-9c61-2f3e4d5a6b7c';
-    const otherId = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-    // Newest first: the other upload was started later.
-    await reviewWithInterrupted(flow, [
-      interrupted(otherId, 'elsewhere'),
-      interrupted(failedId, 'photos'),
-    ]);
-    vi.mocked(callWithProgress).mockImplementation(async (command, _args, onProgress) => {
-      if (command === 'start_upload') {
-        onProgress(snapshot(failedId));
-        throw {
-          code: 'unreachable',
-          message: 'Could not connect. The upload was interrupted; you can resume it.',
-          retryable: true,
-        };
-      }
-      throw {
-        code: 'unreachable',
-        message: 'Could not connect again. The upload was interrupted; you can resume it.',
-        retryable: true,
-      };
-    });
-
-    await flow.upload('Add a.txt', 'Ada Lovelace', 'ada@example.com');
-    expect(flow.error?.code).toBe('unreachable');
-    expect(flow.resumable?.id).toBe(failedId);
-
-    // Resuming it fails again before any progress: still that one is offered.
-    await flow.resume(flow.resumable!);
-    expect(vi.mocked(callWithProgress)).toHaveBeenLastCalledWith(
-      'resume_upload',
-      { id: failedId },
-      expect.any(Function),
-    );
-    expect(flow.resumable?.id).toBe(failedId);
-  });
-
-  it('offers no resume when the failed upload was not kept', async () => {
-    const flow = new UploadFlow();
-    await reviewWithInterrupted(flow, [
-      interrupted('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', 'elsewhere'),
-    ]);
-    vi.mocked(callWithProgress).mockImplementation(async () => {
-      throw {
-        code: 'key_rejected',
-        message: 'The server rejected your API key.',
-        retryable: false,
-      };
-    });
-    await flow.upload('Add a.txt', 'Ada Lovelace', 'ada@example.com');
-    expect(flow.error?.code).toBe('key_rejected');
-    expect(flow.resumable).toBeNull();
+    expect(app.problem).toEqual(other);
   });
 });
 
-/** Reviews one new file, with `listed` as the interrupted uploads Rust reports. */
-async function reviewWithInterrupted(
-  flow: InstanceType<typeof UploadFlow>,
-  listed: ResumableUpload[],
-) {
-  answer({
-    plan_upload: () => plan([{ remote: 'a.txt', status: 'new' }]),
-    accounts_state: () => accounts,
-    list_sources: () => ({ items: [source(1, 'a.txt')] }),
-    interrupted_uploads: () => listed,
+describe('Uploads', () => {
+  const queued = (id: string, state: QueuedUpload['state'] = 'queued') =>
+    ({ id, server: 'http://localhost', state }) as QueuedUpload;
+
+  it('Upload puts the reviewed plan in the list as the current upload, and frees the files', async () => {
+    const uploads = new Uploads();
+    const sent = answer({
+      enqueue_upload: () => queued('u1'),
+      list_sources: () => ({ items: [] }),
+      accounts_state: () => accounts,
+    });
+    expect(await uploads.start('Add a.txt', 'Ada Lovelace', 'ada@example.com')).toBe(true);
+    expect(sent[0]).toBe('enqueue_upload');
+    expect(call).toHaveBeenCalledWith('enqueue_upload', {
+      message: 'Add a.txt',
+      author: { name: 'Ada Lovelace', email: 'ada@example.com' },
+    });
+    expect(uploads.current).toBe('u1');
+    expect(app.sources).toEqual([]);
+
+    // Retrying it queues a new upload, which becomes the current one.
+    answer({ retry_failed: () => queued('u2') });
+    await uploads.retry('u1');
+    expect(uploads.current).toBe('u2');
+    uploads.done();
+    expect(uploads.current).toBeNull();
   });
-  await flow.review();
-}
 
-function interrupted(id: string, repo: string): ResumableUpload {
-  return {
-    id,
-    server: 'http://localhost',
-    user: 'ada',
-    repo: { namespace: 'ada', name: repo },
-    branch: 'main',
-    message: `Upload to ${repo}`,
-    files_total: 2,
-    files_sent: 1,
-    bytes_total: 2,
-    started_unix: 1,
-  };
-}
-
-function snapshot(uploadId: string): ProgressSnapshot {
-  return {
-    upload_id: uploadId,
-    phase: 'sending',
-    files_done: 0,
-    files_total: 1,
-    files_failed: 0,
-    bytes_done: 0,
-    bytes_total: 1,
-    bytes_per_sec: 0,
-    eta_secs: null,
-    files: [],
-    notice: null,
-  };
-}
+  it('keeps nothing current when Upload is refused', async () => {
+    const uploads = new Uploads();
+    answer({
+      enqueue_upload: () => {
+        throw { code: 'nothing_to_upload', message: 'Review the upload first.', retryable: false };
+      },
+    });
+    expect(await uploads.start('m', 'Ada', 'ada@example.com')).toBe(false);
+    expect(uploads.current).toBeNull();
+  });
+});

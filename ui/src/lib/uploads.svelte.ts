@@ -1,6 +1,8 @@
-// The list of uploads (queued, running, paused, interrupted, finished) and the history. The list
-// and every running upload's progress arrive over one Channel (`watch_uploads`); the actions
-// here only ask Rust, which runs the uploads and sends the changed list back.
+// The list of uploads (queued, running, paused, interrupted, finished) and the history. Every
+// upload goes through the list: *Upload* in Review puts it there, and its entry shows its
+// progress. The list and every running upload's progress arrive over one Channel
+// (`watch_uploads`); the actions here only ask Rust, which runs the uploads and sends the changed
+// list back.
 import { call, toError, watchUploads } from './api';
 import type { Error as CoreError } from './bindings/Error';
 import type { HistoryEntry } from './bindings/HistoryEntry';
@@ -15,6 +17,11 @@ export class Uploads {
   #progress = $state.raw<Record<string, ProgressSnapshot>>({});
   #history = $state.raw<HistoryEntry[]>([]);
   #watching = false;
+  /**
+   * The upload the user started last (or retried): its entry is marked, takes the focus, and
+   * offers *Upload more* when it ends.
+   */
+  current = $state<string | null>(null);
   /** The address the last *Copy link* put on the clipboard (shown, so the user sees it worked). */
   copied = $state<{ id: string; url: string } | null>(null);
   query = $state('');
@@ -56,12 +63,16 @@ export class Uploads {
     }
   }
 
-  /** Puts the reviewed plan in the list; `true` when it was queued. */
-  async enqueue(message: string, name: string, email: string): Promise<boolean> {
+  /**
+   * *Upload*: puts the reviewed plan in the list, where it starts at once when its server is
+   * free (else after the one before it); `true` when it was queued.
+   */
+  async start(message: string, name: string, email: string): Promise<boolean> {
     const queued = await app.attempt(() =>
       call('enqueue_upload', { message, author: { name, email } }),
     );
     if (!queued) return false;
+    this.current = queued.id;
     // The files are journaled with the upload: the list is free for the next one.
     const view = await call('list_sources').catch(() => null);
     if (view) app.setSources(view.items);
@@ -93,8 +104,23 @@ export class Uploads {
     return app.attempt(() => call('move_queued', { id, up }));
   }
 
-  retry(id: string) {
-    return app.attempt(() => call('retry_failed', { id }));
+  /** Plans the upload again and queues what is left to send; that one becomes the current one. */
+  async retry(id: string) {
+    const queued = await app.attempt(() => call('retry_failed', { id }));
+    if (queued && (this.current === id || this.current === null)) this.current = queued.id;
+  }
+
+  /** Another upload is about to be prepared: no entry is the current one any more. */
+  done() {
+    this.current = null;
+  }
+
+  /** Uploads waiting for or running on the active account's server: a new one would wait. */
+  get busy(): boolean {
+    const server = app.active?.server;
+    return this.#list.some(
+      (u) => (u.state === 'running' || u.state === 'queued') && u.server === server,
+    );
   }
 
   open(id: string) {

@@ -23,6 +23,8 @@ use crate::server_url::ServerUrl;
 
 const FORMAT: u32 = 1;
 const RECENT_MAX: usize = 8;
+/// Favourite places kept at most (pinned by the user, never pushed out by newer ones).
+pub const PINNED_MAX: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Account {
@@ -52,7 +54,11 @@ pub struct Settings {
     pub accounts: Vec<Account>,
     pub active: Option<String>,
     pub author: Option<Author>,
+    /// The last places uploaded to, newest first (the pinned ones are not repeated here).
     pub recent: Vec<Destination>,
+    /// Favourite places, in the order pinned: shown before the recent ones, never pushed out.
+    #[serde(default)]
+    pub pinned: Vec<Destination>,
     /// Files and folders never to upload, in gitignore syntax (`*.bak`, `build/`), applied like
     /// a repository's `.oxenignore`.
     #[serde(default)]
@@ -67,6 +73,7 @@ impl Default for Settings {
             active: None,
             author: None,
             recent: Vec::new(),
+            pinned: Vec::new(),
             ignore_patterns: Vec::new(),
         }
     }
@@ -85,10 +92,43 @@ impl Settings {
             .or_else(|| self.accounts.iter().find(|a| &a.server == server))
     }
 
+    /// A place just uploaded to goes first among the recent ones (the last eight), unless it is
+    /// pinned.
     pub fn remember_destination(&mut self, d: Destination) {
         self.recent.retain(|r| r != &d);
+        if self.pinned.contains(&d) {
+            return;
+        }
         self.recent.insert(0, d);
         self.recent.truncate(RECENT_MAX);
+    }
+
+    /// Makes a place a favourite: listed first, and kept whatever is uploaded after.
+    pub fn pin(&mut self, d: Destination) -> Result<()> {
+        if self.pinned.contains(&d) {
+            return Ok(());
+        }
+        if self.pinned.len() >= PINNED_MAX {
+            return Err(Error::invalid_input(format!(
+                "You can pin up to {PINNED_MAX} places: unpin one first."
+            )));
+        }
+        self.recent.retain(|r| r != &d);
+        self.pinned.push(d);
+        Ok(())
+    }
+
+    /// No longer a favourite: it goes back to the top of the recent places.
+    pub fn unpin(&mut self, d: &Destination) {
+        if let Some(at) = self.pinned.iter().position(|p| p == d) {
+            let d = self.pinned.remove(at);
+            self.remember_destination(d);
+        }
+    }
+
+    /// The places to offer, pinned first, then the recent ones.
+    pub fn places(&self) -> Vec<Destination> {
+        self.pinned.iter().chain(&self.recent).cloned().collect()
     }
 }
 
@@ -269,6 +309,7 @@ pub fn sign_out(store: &SettingsStore, keychain: &Keychain, id: &str) -> Result<
     let (settings, ()) = store.update(|settings| {
         settings.accounts.retain(|a| a.id != id);
         settings.recent.retain(|d| d.account_id != id);
+        settings.pinned.retain(|d| d.account_id != id);
         if settings.active.as_deref() == Some(id) {
             settings.active = settings.accounts.first().map(|a| a.id.clone());
         }

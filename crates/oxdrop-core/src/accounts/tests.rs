@@ -145,6 +145,65 @@ fn recent_destinations_are_unique_and_bounded() {
     assert_eq!(s.recent.iter().filter(|r| **r == d(5)).count(), 1);
 }
 
+fn place(n: usize) -> Destination {
+    Destination {
+        account_id: "a".into(),
+        repo: RepoRef::new("ns", &format!("r{n}")).unwrap(),
+        branch: "main".into(),
+        dest: RemotePath::root(),
+    }
+}
+
+#[test]
+fn pinned_places_come_first_and_are_never_pushed_out() {
+    let mut s = Settings::default();
+    s.remember_destination(place(1));
+    s.remember_destination(place(2));
+    s.pin(place(1)).unwrap();
+    // A pinned place is listed once, among the pinned.
+    assert_eq!(s.pinned, [place(1)]);
+    assert_eq!(s.recent, [place(2)]);
+    assert_eq!(s.places(), [place(1), place(2)]);
+    // Twelve more destinations: the pinned one stays, the recent ones are the last eight.
+    for n in 10..22 {
+        s.remember_destination(place(n));
+    }
+    s.remember_destination(place(1));
+    assert_eq!(s.pinned, [place(1)]);
+    assert_eq!(s.recent.len(), RECENT_MAX);
+    assert!(!s.recent.contains(&place(1)), "{:?}", s.recent);
+    assert_eq!(s.places()[0], place(1));
+    assert_eq!(s.places()[1], place(21));
+    // Pinning again changes nothing; unpinning puts it back at the top of the recent ones.
+    s.pin(place(1)).unwrap();
+    assert_eq!(s.pinned, [place(1)]);
+    s.unpin(&place(1));
+    assert!(s.pinned.is_empty());
+    assert_eq!(s.recent[0], place(1));
+    assert_eq!(s.recent.len(), RECENT_MAX);
+}
+
+#[test]
+fn pinned_places_are_bounded_and_kept_by_the_locked_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SettingsStore::new(dir.path());
+    for n in 0..PINNED_MAX {
+        store.update(|s| s.pin(place(n))).unwrap();
+    }
+    let err = store.update(|s| s.pin(place(99))).unwrap_err();
+    assert!(err.message.contains("unpin one first"), "{err:?}");
+    let kept = store.load();
+    assert_eq!(kept.pinned.len(), PINNED_MAX);
+    assert_eq!(kept.pinned[0], place(0));
+    // Settings written before pinning existed still load.
+    std::fs::write(
+        dir.path().join("settings.json"),
+        r#"{"format":1,"accounts":[],"active":null,"author":null,"recent":[]}"#,
+    )
+    .unwrap();
+    assert!(store.load().pinned.is_empty());
+}
+
 #[test]
 fn ids_name_user_and_server() {
     let server = ServerUrl::parse("hub.oxen.ai").unwrap();

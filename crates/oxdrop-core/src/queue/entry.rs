@@ -146,6 +146,10 @@ pub struct QueuedUpload {
     pub bytes: u64,
     pub files_unchanged: u32,
     pub message: String,
+    /// The message is the one suggested from the files (not the user's own): a retry, which
+    /// sends fewer files, suggests its own.
+    #[serde(default)]
+    pub suggested_message: bool,
     /// The branch did not exist when planned (the upload creates it), so its absence is fine.
     pub new_branch: bool,
     pub origin: Origin,
@@ -200,6 +204,7 @@ impl QueuedUpload {
             bytes,
             files_unchanged: plan.totals.unchanged_files,
             message: message.to_owned(),
+            suggested_message: message == plan.default_message,
             new_branch: plan.base_commit.is_none(),
             origin,
             state: UploadState::Queued,

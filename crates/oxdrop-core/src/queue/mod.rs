@@ -175,7 +175,11 @@ impl Queue {
                 continue;
             };
             let mut entry = QueuedUpload::from_journal(&found, &journaled);
-            entry.state = UploadState::Interrupted;
+            // Said in the list, so the user knows why it waits there.
+            entry.interrupt(&Error::new(
+                ErrorCode::Cancelled,
+                "This upload stopped part way (the command line or OxDrop was closed while it ran). What was sent is kept: resume it to continue.",
+            ));
             self.uploads.insert(0, entry);
         }
     }

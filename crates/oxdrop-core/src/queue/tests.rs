@@ -53,6 +53,37 @@ fn a_new_entry_sums_up_its_plan() {
 }
 
 #[test]
+fn an_entry_knows_whether_its_message_is_the_suggested_one() {
+    let (request, plan) = plan(&["Summer/a.jpg"]);
+    let suggested = &plan.default_message;
+    let e = QueuedUpload::new(
+        "a",
+        "ada",
+        &server(1),
+        &request,
+        &plan,
+        suggested,
+        Origin::Manual,
+    );
+    assert!(e.suggested_message);
+    let mine = QueuedUpload::new(
+        "b",
+        "ada",
+        &server(1),
+        &request,
+        &plan,
+        "Mine",
+        Origin::Manual,
+    );
+    assert!(!mine.suggested_message);
+    // Lists written before it was kept read as the user's own message (kept on a retry).
+    let mut json = serde_json::to_value(&e).unwrap();
+    json.as_object_mut().unwrap().remove("suggested_message");
+    let old: QueuedUpload = serde_json::from_value(json).unwrap();
+    assert!(!old.suggested_message);
+}
+
+#[test]
 fn one_at_a_time_per_server_in_order() {
     let mut q = Queue::default();
     for (id, on) in [("a", 1), ("b", 1), ("c", 2)] {
@@ -210,6 +241,15 @@ fn the_list_persists_in_order_and_a_restart_interrupts_what_ran() {
     assert!(a.problem.as_ref().unwrap().message.contains("was closed"));
     let adopted = q.get(&outside.to_string()).unwrap();
     assert_eq!(adopted.state, UploadState::Interrupted);
+    assert!(
+        adopted
+            .problem
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("stopped part way"),
+        "{adopted:?}"
+    );
     assert_eq!(adopted.account_id, "ada@http://127.0.0.1:1");
     assert_eq!(adopted.file_names[0].as_str(), "in/cli.txt");
     assert_eq!(store.load(), q, "what is on disk");

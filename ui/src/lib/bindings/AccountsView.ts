@@ -6,6 +6,10 @@ import type { ServerUrl } from "./ServerUrl";
 
 export type AccountsView = { accounts: Array<Account>, active: string | null, author: Author | null, recent: Array<Destination>, 
 /**
+ * Favourite places, shown before the recent ones.
+ */
+pinned: Array<Destination>, 
+/**
  * The local sandbox server, when the app was started by the run script.
  */
 sandbox: ServerUrl | null, };

@@ -28,6 +28,11 @@ sources: Array<string>,
  */
 files: number, bytes: number, files_unchanged: number, message: string, 
 /**
+ * The message is the one suggested from the files (not the user's own): a retry, which
+ * sends fewer files, suggests its own.
+ */
+suggested_message: boolean, 
+/**
  * The branch did not exist when planned (the upload creates it), so its absence is fine.
  */
 new_branch: boolean, origin: Origin, state: UploadState, created_unix: number, started_unix: number | null, finished_unix: number | null, outcome: Outcome | null, problem: Problem | null, };
