@@ -47,10 +47,18 @@ async fn ten_thousand_files_stay_smooth() {
     app.click("[data-testid=upload]").await;
     app.wait_text(&current("entry-stats"), LONG, |t| !t.starts_with("0 files"))
         .await;
-    let rendered = rendered_rows(&app).await;
+    // The upload's entry holds counts, not its 10,000 files: nothing in the page grows with them.
+    let elements = app
+        .client
+        .execute("return document.querySelectorAll('*').length", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    eprintln!("elements in the page while uploading: {elements}");
     assert!(
-        rendered < 80,
-        "progress list renders only visible rows: {rendered}"
+        elements < 1_500,
+        "the page stays small while 10,000 files upload: {elements} elements"
     );
     app.screenshot("09-ten-thousand-progress").await;
     // The user switches to another program: the end of the upload is announced by a system
@@ -94,7 +102,7 @@ async fn ten_thousand_files_stay_smooth() {
     app.quit().await;
 }
 
-/// How many rows of a file list (the plan's or the progress's) are in the page right now.
+/// How many rows of the plan's file list are in the page right now.
 async fn rendered_rows(app: &Desktop) -> u64 {
     let rows = "return document.querySelectorAll('[role=listitem]').length";
     app.client

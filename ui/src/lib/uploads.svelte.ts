@@ -17,6 +17,8 @@ export class Uploads {
   #progress = $state.raw<Record<string, ProgressSnapshot>>({});
   #history = $state.raw<HistoryEntry[]>([]);
   #watching = false;
+  /** Uploads whose rejected key was already raised as the banner (once each). */
+  #keyRejectedShown = new Set<string>();
   /**
    * The upload the user started last (or retried): its entry is marked, takes the focus, and
    * offers *Upload more* when it ends.
@@ -58,8 +60,23 @@ export class Uploads {
       this.#progress = Object.fromEntries(kept);
       // A finished upload is in the history now.
       if (e.uploads.some((u) => u.finished_unix)) void this.search();
+      this.#raiseRejectedKey(e.uploads);
     } else {
       this.#progress = { ...this.#progress, [e.id]: e.snapshot };
+    }
+  }
+
+  /**
+   * The server rejected the active account's key during an upload: besides the entry's reason,
+   * the banner offers *Sign in again*, as for any other call the key was refused on.
+   */
+  #raiseRejectedKey(list: QueuedUpload[]) {
+    for (const u of list) {
+      if (u.problem?.code !== 'key_rejected' || this.#keyRejectedShown.has(u.id)) continue;
+      this.#keyRejectedShown.add(u.id);
+      if (u.account_id !== app.active?.id) continue;
+      app.problem = { code: u.problem.code, message: u.problem.message, retryable: false };
+      void app.loadAccounts().catch(() => undefined);
     }
   }
 
