@@ -18,7 +18,7 @@ export class Uploads {
   #history = $state.raw<HistoryEntry[]>([]);
   #watching = false;
   /** Uploads whose rejected key was already raised as the banner (once each). */
-  #keyRejectedShown = new Set<string>();
+  #keyRejectedShown: string[] = [];
   /**
    * The upload the user started last (or retried): its entry is marked, takes the focus, and
    * offers *Upload more* when it ends.
@@ -72,8 +72,8 @@ export class Uploads {
    */
   #raiseRejectedKey(list: QueuedUpload[]) {
     for (const u of list) {
-      if (u.problem?.code !== 'key_rejected' || this.#keyRejectedShown.has(u.id)) continue;
-      this.#keyRejectedShown.add(u.id);
+      if (u.problem?.code !== 'key_rejected' || this.#keyRejectedShown.includes(u.id)) continue;
+      this.#keyRejectedShown.push(u.id);
       if (u.account_id !== app.active?.id) continue;
       app.problem = { code: u.problem.code, message: u.problem.message, retryable: false };
       void app.loadAccounts().catch(() => undefined);
