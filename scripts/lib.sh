@@ -23,9 +23,9 @@ APT_APP_PACKAGES=(
   # Tauri 2 build (WebKitGTK 4.1, GTK 3) and the keychain (libdbus for keyring's Secret Service).
   libwebkit2gtk-4.1-dev build-essential pkg-config curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev
-  # The tray icon at run time (watched folders keep uploading with the window closed); without
-  # it the app runs, only without the icon.
-  libayatana-appindicator3-1
+  # The tray icon at run time (watched folders keep uploading with the window closed) and the
+  # upload's bar on the app's icon in docks; without them the app runs, only without both.
+  libayatana-appindicator3-1 libunity9
   # The sandbox's oxen-server from the Rust package registry (duckdb, rocksdb, zlib-ng, bindgen), built in the background.
   cmake clang libclang-dev mold
   # Running without a desktop: a virtual display, screenshots, a private keychain.
@@ -36,8 +36,9 @@ APT_APP_PACKAGES=(
 APT_TEST_PACKAGES=(
   webkit2gtk-driver libsecret-tools nginx-light openssl
   python3-gi gir1.2-gtk-3.0 python3-venv xdg-utils rpm xclip
-  # The tray icon, so the end-to-end tests run the app as users have it.
-  libayatana-appindicator3-1
+  # The tray icon and the progress bar on the app's icon (libunity), so the end-to-end tests
+  # run the app as users have it.
+  libayatana-appindicator3-1 libunity9
 )
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

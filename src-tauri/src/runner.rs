@@ -15,6 +15,7 @@ use oxdrop_core::upload::{self, ProgressSnapshot, Tuning, UploadId};
 use oxdrop_core::{Error, ErrorCode, OxenClient, Result};
 use serde::Serialize;
 use tauri::ipc::Channel;
+use tauri::window::{ProgressBarState, ProgressBarStatus};
 use tauri::{AppHandle, Manager};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
@@ -264,7 +265,9 @@ fn progress_sink(app: &AppHandle, id: &str) -> Arc<dyn upload::ProgressSink> {
     })
 }
 
-/// "42% · OxDrop" while uploading: seen in the taskbar and window switcher.
+/// "42% · OxDrop" while uploading: seen in the taskbar and window switcher; and the bar on the
+/// app's icon in docks that show one (the Unity launcher API: Ubuntu's dock, Dash to Dock, KDE's
+/// task manager; a desktop without it ignores this).
 fn set_title(app: &AppHandle, percent: Option<u64>) {
     let title = match percent {
         Some(p) => format!("{p}% · {TITLE}"),
@@ -272,6 +275,14 @@ fn set_title(app: &AppHandle, percent: Option<u64>) {
     };
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.set_title(&title);
+        let status = match percent {
+            Some(_) => ProgressBarStatus::Normal,
+            None => ProgressBarStatus::None,
+        };
+        let _ = w.set_progress_bar(ProgressBarState {
+            status: Some(status),
+            progress: percent,
+        });
     }
 }
 
