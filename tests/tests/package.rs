@@ -74,8 +74,9 @@ fn deb_holds_the_app(deb: &Path) {
     for field in [
         "Package: oxdrop",
         "Architecture: amd64",
-        "Depends: libwebkit2gtk-4.1-0, libgtk-3-0",
-        "Recommends: gnome-keyring",
+        // The bundler adds the indicator library for the tray icon.
+        "Depends: libayatana-appindicator3-1, libwebkit2gtk-4.1-0, libgtk-3-0",
+        "Recommends: gnome-keyring, libunity9",
     ] {
         assert!(info.contains(field), "{field} missing:\n{info}");
     }
