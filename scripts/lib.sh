@@ -347,6 +347,17 @@ use_shared_cargo_target() {
   note "building in $SHARED_TARGET (shared between clones; OXDROP_SHARED_TARGET=0 to keep target/ in the clone)"
 }
 
+# without_build_lock CMD...: runs CMD without the shared build folder's lock open in it, so a
+# process the tests leave behind (a stray nginx worker or WebKitWebDriver) cannot keep the lock,
+# and the next run waiting, after this one ended.
+without_build_lock() {
+  if [ -n "${shared_target_lock:-}" ]; then
+    "$@" {shared_target_lock}>&-
+  else
+    "$@"
+  fi
+}
+
 # Runs "$@" inside a private D-Bus session with an unlocked gnome-keyring: the real Secret
 # Service the keychain code talks to, with its data in a throwaway folder.
 with_keyring_session() {

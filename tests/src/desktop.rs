@@ -43,6 +43,18 @@ impl Drop for Killed {
     }
 }
 
+/// tauri-driver in a process group of its own, killed whole when dropped: WebKitWebDriver and
+/// the app it started go with it, instead of living on (and holding ports) after the test.
+struct KilledGroup(Child);
+
+impl Drop for KilledGroup {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.0.wait();
+    }
+}
+
 /// What the app is started with.
 #[derive(Debug, Default, Clone)]
 pub struct Launch {
@@ -83,7 +95,7 @@ pub struct Desktop {
     pub keychain_service: String,
     env: AppEnv,
     _home_dir: Option<TempDir>,
-    _driver: Killed,
+    _driver: KilledGroup,
     _xvfb: Killed,
     driver_log: PathBuf,
 }
@@ -168,11 +180,7 @@ impl Desktop {
             .keychain_service
             .clone()
             .unwrap_or_else(|| crate::unique_name("OxDrop-e2e"));
-        let port = free_port();
-        let native_port = free_port();
-        let driver_log = home.join(format!("driver-{port}.log"));
         std::fs::create_dir_all(&home).expect("home");
-        let log = std::fs::File::create(&driver_log).expect("driver log");
         let mut env = AppEnv::default();
         let vars: [(&str, std::ffi::OsString); 6] = [
             ("DISPLAY", display.clone().into()),
@@ -192,49 +200,65 @@ impl Desktop {
         for (k, v) in &launch.env {
             env.set.push((k.clone(), v.into()));
         }
-        let mut cmd = Command::new(tauri_driver_bin());
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log);
-        env.apply(&mut cmd);
-        let driver = Killed(cmd.spawn().unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}); run the setup script",
-                tauri_driver_bin().display()
-            )
-        }));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
         let app = app_bin();
         assert!(
             app.exists(),
             "{} is missing: build it first (cargo build -p oxdrop-app)",
             app.display()
         );
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "tauri:options".into(),
-            json!({ "application": app, "args": launch.args }),
-        );
-        let client = ClientBuilder::rustls()
-            .expect("tls")
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .unwrap_or_else(|e| {
+        // Ports are picked free, but another process of the same run can take one before
+        // tauri-driver or WebKitWebDriver binds it: then no session starts, and a second try
+        // with other ports does.
+        let mut attempt = 1;
+        let (client, driver, driver_log) = loop {
+            let port = free_port();
+            let native_port = free_port();
+            let driver_log = home.join(format!("driver-{port}.log"));
+            let log = std::fs::File::create(&driver_log).expect("driver log");
+            let mut cmd = Command::new(tauri_driver_bin());
+            cmd.args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+            env.apply(&mut cmd);
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            let driver = KilledGroup(cmd.spawn().unwrap_or_else(|e| {
                 panic!(
+                    "cannot run {} ({e}); run the setup script",
+                    tauri_driver_bin().display()
+                )
+            }));
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "tauri-driver did not start");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let mut caps = serde_json::Map::new();
+            caps.insert(
+                "tauri:options".into(),
+                json!({ "application": app, "args": launch.args }),
+            );
+            let session = ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await;
+            match session {
+                Ok(client) => break (client, driver, driver_log),
+                Err(e) if attempt < 3 => {
+                    eprintln!("no WebDriver session on try {attempt} ({e}); trying other ports");
+                    attempt += 1;
+                }
+                Err(e) => panic!(
                     "no WebDriver session: {e}\n{}",
                     std::fs::read_to_string(&driver_log).unwrap_or_default()
-                )
-            });
+                ),
+            }
+        };
         Desktop {
             client,
             display,
