@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use oxdrop_core::model::Commit;
-use oxdrop_core::{ErrorCode, RemotePath, RepoRef};
+use oxdrop_core::{ErrorCode, OxenClient, RemotePath, RepoRef};
 use tempfile::TempDir;
 
 use crate::OxenServer;
@@ -199,28 +199,8 @@ impl Watched {
     /// Files under the watch's folder in the repository at `revision`: path → (size, hash).
     pub fn files_at(&self, revision: &str) -> BTreeMap<String, (u64, String)> {
         let client = self.server.client();
-        let mut files = BTreeMap::new();
-        let mut dirs = vec![RemotePath::parse(DEST).expect("dest")];
-        while let Some(dir) = dirs.pop() {
-            let entries = match self
-                .rt
-                .block_on(client.list_dir_all(&self.repo, revision, &dir))
-            {
-                Ok(entries) => entries,
-                // Not there at this revision (the first commit's parent, a removed folder).
-                Err(e) if e.code == ErrorCode::PathNotFound => continue,
-                Err(e) => panic!("listing {dir} at {revision}: {}", e.log_line()),
-            };
-            for e in entries {
-                if e.is_dir {
-                    dirs.push(e.path);
-                } else {
-                    let rel = e.path.as_str()[DEST.len() + 1..].to_owned();
-                    files.insert(rel, (e.size, e.hash.unwrap_or_default()));
-                }
-            }
-        }
-        files
+        self.rt
+            .block_on(remote_files(&client, &self.repo, revision, DEST))
     }
 
     /// What a commit added, changed or removed (paths relative to the folder).
@@ -309,4 +289,32 @@ pub fn write(path: &Path, bytes: &[u8]) {
         std::fs::create_dir_all(parent).expect("folder");
     }
     std::fs::write(path, bytes).expect("write");
+}
+
+/// Every file under `folder` of `repo` at `revision`, relative to it: path → (size, hash). Empty
+/// when the folder is not there at that revision (the first commit's parent, a removed folder).
+pub async fn remote_files(
+    client: &OxenClient,
+    repo: &RepoRef,
+    revision: &str,
+    folder: &str,
+) -> BTreeMap<String, (u64, String)> {
+    let mut files = BTreeMap::new();
+    let mut dirs = vec![RemotePath::parse(folder).expect("folder")];
+    while let Some(dir) = dirs.pop() {
+        let entries = match client.list_dir_all(repo, revision, &dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.code == ErrorCode::PathNotFound => continue,
+            Err(e) => panic!("listing {dir} at {revision}: {}", e.log_line()),
+        };
+        for e in entries {
+            if e.is_dir {
+                dirs.push(e.path);
+            } else {
+                let rel = e.path.as_str()[folder.len() + 1..].to_owned();
+                files.insert(rel, (e.size, e.hash.unwrap_or_default()));
+            }
+        }
+    }
+    files
 }

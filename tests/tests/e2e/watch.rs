@@ -8,8 +8,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use oxdrop_core::model::Commit;
-use oxdrop_core::{ErrorCode, OxenClient, RemotePath, RepoRef};
+use oxdrop_core::{OxenClient, RepoRef};
 use oxdrop_tests::desktop::{Desktop, Launch, app_bin, tail};
+use oxdrop_tests::watching::remote_files;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
 use crate::steps::{BrowserRecorder, LONG, create_repo, unlabeled_controls, use_sandbox};
@@ -51,24 +52,10 @@ async fn wait_for_commits(
 
 /// Every file under `runs/` at `revision`, relative to it.
 async fn files_at(client: &OxenClient, repo: &RepoRef, revision: &str) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut dirs = vec![RemotePath::parse(DEST).unwrap()];
-    while let Some(dir) = dirs.pop() {
-        let entries = match client.list_dir_all(repo, revision, &dir).await {
-            Ok(entries) => entries,
-            Err(e) if e.code == ErrorCode::PathNotFound => continue,
-            Err(e) => panic!("listing {dir}: {}", e.log_line()),
-        };
-        for e in entries {
-            if e.is_dir {
-                dirs.push(e.path);
-            } else {
-                files.push(e.path.as_str()[DEST.len() + 1..].to_owned());
-            }
-        }
-    }
-    files.sort();
-    files
+    remote_files(client, repo, revision, DEST)
+        .await
+        .into_keys()
+        .collect()
 }
 
 /// The commits' author, typed in the form (nothing was uploaded before to remember one).
