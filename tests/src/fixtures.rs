@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand::{Rng, SeedableRng, rngs::SmallRng, rngs::StdRng};
 
 /// Writes `size` bytes derived from `seed` to `path`, creating parent folders. Streams in 1 MiB
 /// chunks, so multi-GiB fixtures need no memory.
@@ -12,7 +12,8 @@ pub fn write_file(path: &Path, size: u64, seed: u64) -> PathBuf {
         std::fs::create_dir_all(parent).expect("fixture folder");
     }
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("fixture file"));
-    let mut rng = StdRng::seed_from_u64(seed);
+    // Fast rather than cryptographic: the tests write gigabytes of it.
+    let mut rng = SmallRng::seed_from_u64(seed);
     let mut chunk = vec![0u8; 1 << 20];
     let mut left = size;
     while left > 0 {
