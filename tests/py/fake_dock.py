@@ -1,7 +1,8 @@
 """A dock that shows progress on app icons, as Ubuntu's dock, Dash to Dock or KDE's task manager
 do: owns com.canonical.Unity on the session bus (which is how libunity knows to send anything)
-and prints every com.canonical.Unity.LauncherEntry.Update it hears as a JSON line:
-{"uri": "application://oxdrop.desktop", "progress": 0.42, "progress-visible": true}.
+and prints every com.canonical.Unity.LauncherEntry.Update it hears as a JSON line, with the
+process that sent it (tests run several apps on one session bus):
+{"pid": 4242, "uri": "application://oxdrop.desktop", "progress": 0.42, "progress-visible": true}.
 
 Usage: fake_dock.py   (runs until killed; prints "ready" once it owns the name)"""
 
@@ -15,10 +16,17 @@ from gi.repository import Gio, GLib  # noqa: E402
 KEYS = ("progress", "progress-visible")
 
 
-def on_update(_conn, _sender, _path, _iface, _signal, params):
+def sender_pid(conn, sender):
+    reply = conn.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                           "GetConnectionUnixProcessID", GLib.Variant("(s)", (sender,)),
+                           GLib.VariantType("(u)"), Gio.DBusCallFlags.NONE, -1, None)
+    return reply.unpack()[0]
+
+
+def on_update(conn, sender, _path, _iface, _signal, params):
     uri, props = params.unpack()
     seen = {k: v for k, v in props.items() if k in KEYS}
-    print(json.dumps({"uri": uri, **seen}), flush=True)
+    print(json.dumps({"pid": sender_pid(conn, sender), "uri": uri, **seen}), flush=True)
 
 
 def main():

@@ -413,6 +413,20 @@ impl Desktop {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// The app's process id, from its window (titled "OxDrop" while idle). Tests on one session
+    /// bus tell their app's D-Bus messages (tray, dock) from other apps' by it.
+    pub fn app_pid(&self) -> u32 {
+        let pid = self.xdotool(&[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "^OxDrop$",
+            "getwindowpid",
+        ]);
+        pid.lines().next().unwrap().trim().parse().unwrap()
+    }
+
     /// The window's position and size on the X screen.
     pub fn window_geometry(&self, title: &str) -> (i32, i32, i32, i32) {
         let id = self.xdotool(&[

@@ -30,6 +30,7 @@ async fn ten_thousand_files_stay_smooth() {
         .spawn()
         .expect("python3-gi");
     let app = launch_on_sandbox(&server).await;
+    let pid = app.app_pid();
     create_repo(&app, "ten-thousand").await;
     drop_on_window(&app, &folder, "many").await;
     review(&app, "10,000 new files").await;
@@ -108,14 +109,19 @@ async fn ten_thousand_files_stay_smooth() {
         .unwrap();
     assert_eq!(listing.len(), 10_000);
     // The dock showed the bar on OxDrop's icon while it uploaded, and hid it at the end.
-    let updates = dock_updates(&dock_log, |u| u.iter().any(|l| l.contains("false"))).await;
+    let own = format!("{{\"pid\": {pid},");
+    let updates = dock_updates(&dock_log, |u| {
+        u.iter().any(|l| l.starts_with(&own) && l.contains("false"))
+    })
+    .await;
     let _ = dock.kill();
     let _ = dock.wait();
-    // Each update names only what changed: follow the icon's state through them.
+    // Each update names only what changed: follow the icon's state through them. Other tests'
+    // apps may share the session bus: only this app's updates count.
     let (mut visible, mut shown) = (false, Vec::new());
     for u in updates
         .iter()
-        .filter(|u| u["uri"] == "application://oxdrop.desktop")
+        .filter(|u| u["pid"] == pid && u["uri"] == "application://oxdrop.desktop")
     {
         visible = u["progress-visible"].as_bool().unwrap_or(visible);
         if let Some(p) = u["progress"].as_f64().filter(|_| visible) {

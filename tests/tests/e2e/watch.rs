@@ -93,19 +93,6 @@ async fn wait_shown(app: &Desktop, state: &str, commit: &str) {
     }
 }
 
-/// The app's process id, from its window.
-fn app_pid(app: &Desktop) -> u32 {
-    let pid = app.xdotool(&[
-        "search",
-        "--sync",
-        "--onlyvisible",
-        "--name",
-        "^OxDrop$",
-        "getwindowpid",
-    ]);
-    pid.lines().next().unwrap().trim().parse().unwrap()
-}
-
 /// The tray menu's lines as the desktop's tray reads them (over D-Bus: the indicator exports
 /// its menu on the session bus, tray host or not); empty while there is none.
 fn tray_menu(app: &Desktop, pid: u32) -> Vec<String> {
@@ -273,7 +260,7 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
     })
     .await;
     use_sandbox(&app).await;
-    let pid = app_pid(&app);
+    let pid = app.app_pid();
     wait_tray(
         &app,
         pid,
