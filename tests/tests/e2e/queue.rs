@@ -94,14 +94,18 @@ fn clipboard(app: &Desktop) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// Every part of a big file answered five seconds late: an upload that runs long enough to be
-/// paused, or to be waited behind.
+/// How big the big files are: 26 parts of the server's 10 MiB.
+const BIG: u64 = 256 * 1024 * 1024;
+
+/// Every part of a big file answered twelve seconds late (well inside the 30 s after which an
+/// answer counts as stalled): with six parts in flight, a `BIG` file takes about a minute, long
+/// enough to be paused or waited behind, without gigabytes to write, send and check.
 fn slow_parts() -> Vec<Rule> {
     vec![Rule::new(
         "/parts/",
         1,
         1,
-        Fault::Stall(Duration::from_secs(5)),
+        Fault::Stall(Duration::from_secs(12)),
     )]
 }
 
@@ -130,7 +134,7 @@ async fn queue_two_uploads_pause_resume_find_them_in_history_and_survive_a_resta
 
     // The first upload runs; the second is prepared meanwhile and waits for its turn.
     create_repo(&app, "queue-one").await;
-    let big = fixtures::write_file(&tmp.path().join("big.bin"), 1024 * 1024 * 1024, 61);
+    let big = fixtures::write_file(&tmp.path().join("big.bin"), BIG, 61);
     add_file_with_dialog(&app, &big, None).await;
     review_and_queue(&app).await;
     wait_list(&app, "the first upload running", |l| {
@@ -233,7 +237,7 @@ async fn queue_two_uploads_pause_resume_find_them_in_history_and_survive_a_resta
         wait_list(&app, "one less", |l| l.len() == left).await;
     }
     proxy.set_rules(slow_parts());
-    let big2 = fixtures::write_file(&tmp.path().join("big2.bin"), 1024 * 1024 * 1024, 63);
+    let big2 = fixtures::write_file(&tmp.path().join("big2.bin"), BIG, 63);
     add_file_with_dialog(&app, &big2, None).await;
     review_and_queue(&app).await;
     wait_list(&app, "the third upload running", |l| {
