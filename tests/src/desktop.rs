@@ -424,7 +424,10 @@ impl Desktop {
             "^OxDrop$",
             "getwindowpid",
         ]);
-        pid.lines().next().unwrap().trim().parse().unwrap()
+        pid.lines()
+            .next()
+            .and_then(|line| line.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no process id for the OxDrop window: {pid:?}"))
     }
 
     /// The window's position and size on the X screen.
