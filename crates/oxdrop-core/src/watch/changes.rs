@@ -228,6 +228,15 @@ impl Changes {
             .min()
     }
 
+    /// How long until every change waiting now has stayed the same for `settle`.
+    pub(super) fn settling_left(&self, settle: Duration, now: Instant) -> Duration {
+        self.delta
+            .values()
+            .map(|c| (c.since + settle).saturating_duration_since(now))
+            .max()
+            .unwrap_or_default()
+    }
+
     pub(super) fn oldest(&self) -> Option<Instant> {
         self.delta.values().map(|c| c.first).min()
     }

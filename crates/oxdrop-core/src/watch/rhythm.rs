@@ -73,19 +73,24 @@ impl Rhythm {
     }
 
     /// How much longer changes wait, given how long ago the last change was seen, how long the
-    /// oldest change has waited, and how long ago the watch last committed (`None`: never).
-    /// Zero means go now.
+    /// oldest change has waited, how long ago the watch last committed (`None`: never), and how
+    /// long until the last file still settling has settled. Zero means go now.
     pub(crate) fn wait(
         &self,
         since_last_change: Duration,
         since_oldest_change: Duration,
         since_last_commit: Option<Duration>,
+        settling_left: Duration,
     ) -> Duration {
         let left = |want: Duration, had: Duration| want.saturating_sub(had);
         match self {
+            // Settled also waits for files still settling: a burst the watch saw over a few
+            // seconds (a loaded machine, a rescan dating changes by the files' dates) is one
+            // commit, not the part that had settled when the folder went quiet.
             Rhythm::Settled { quiet_secs } => {
                 let quiet = Duration::from_secs(*quiet_secs);
                 left(quiet, since_last_change)
+                    .max(settling_left)
                     .min(left(quiet.max(LONGEST_WAIT), since_oldest_change))
             }
             Rhythm::Every { secs } => since_last_commit
@@ -181,26 +186,43 @@ mod tests {
     #[test]
     fn settled_waits_for_quiet_but_not_forever() {
         let r = Rhythm::Settled { quiet_secs: 120 };
-        assert_eq!(r.wait(s(30), s(30), None), s(90), "still changing");
-        assert_eq!(r.wait(s(120), s(500), Some(s(1))), Duration::ZERO, "quiet");
+        assert_eq!(r.wait(s(30), s(30), None, s(0)), s(90), "still changing");
+        assert_eq!(
+            r.wait(s(120), s(500), Some(s(1)), s(0)),
+            Duration::ZERO,
+            "quiet"
+        );
         // A folder that never stops changing goes after an hour anyway.
-        assert_eq!(r.wait(s(1), s(3599), None), s(1));
-        assert_eq!(r.wait(s(1), s(3600), None), Duration::ZERO);
+        assert_eq!(r.wait(s(1), s(3599), None, s(0)), s(1));
+        assert_eq!(r.wait(s(1), s(3600), None, s(0)), Duration::ZERO);
+    }
+
+    #[test]
+    fn settled_waits_for_files_still_settling_but_not_forever() {
+        let r = Rhythm::Settled { quiet_secs: 2 };
+        // Quiet for the rhythm, but files seen a moment ago settle in 3 s: one commit, later.
+        assert_eq!(r.wait(s(2), s(10), None, s(3)), s(3));
+        assert_eq!(r.wait(s(5), s(13), None, s(0)), Duration::ZERO);
+        // A file that never stops changing does not hold the rest back past the longest wait.
+        assert_eq!(r.wait(s(60), s(3600), None, s(3)), Duration::ZERO);
+        // The other rhythms take what has settled when their time comes.
+        let hourly = Rhythm::Every { secs: 3600 };
+        assert_eq!(hourly.wait(s(0), s(0), Some(s(3600)), s(3)), Duration::ZERO);
     }
 
     #[test]
     fn every_and_daily_count_from_the_last_commit() {
         let hourly = Rhythm::Every { secs: 3600 };
         assert_eq!(
-            hourly.wait(s(0), s(0), None),
+            hourly.wait(s(0), s(0), None, s(0)),
             Duration::ZERO,
             "never committed"
         );
-        assert_eq!(hourly.wait(s(0), s(0), Some(s(600))), s(3000));
-        assert_eq!(hourly.wait(s(0), s(0), Some(s(3600))), Duration::ZERO);
+        assert_eq!(hourly.wait(s(0), s(0), Some(s(600)), s(0)), s(3000));
+        assert_eq!(hourly.wait(s(0), s(0), Some(s(3600)), s(0)), Duration::ZERO);
         let daily = Rhythm::AtMostDaily;
-        assert_eq!(daily.wait(s(5), s(5), Some(s(DAY - 10))), s(10));
-        assert_eq!(daily.wait(s(5), s(5), Some(s(DAY))), Duration::ZERO);
+        assert_eq!(daily.wait(s(5), s(5), Some(s(DAY - 10)), s(0)), s(10));
+        assert_eq!(daily.wait(s(5), s(5), Some(s(DAY)), s(0)), Duration::ZERO);
     }
 
     #[test]

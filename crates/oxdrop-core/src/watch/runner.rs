@@ -256,9 +256,12 @@ impl Runner {
             .last_commit
             .as_ref()
             .map(|c| Duration::from_secs(now_unix().saturating_sub(c.unix)));
+        let settling_left = self
+            .changes
+            .settling_left(self.shared.ctx.timing.settle, now);
         self.watch
             .rhythm
-            .wait(since_last, since_oldest, since_commit)
+            .wait(since_last, since_oldest, since_commit, settling_left)
     }
 
     fn has_work(&self, now: Instant) -> bool {
