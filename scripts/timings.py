@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from pathlib import Path
 
-BACKGROUND = "(background)"
+# scripts/test marks a phase that ran beside others (its $BESIDE): its time overlaps theirs.
+BESIDE = "(beside other phases)"
 
 
 def seconds(ms: float) -> str:
@@ -24,10 +25,11 @@ def phases(path: Path, total_ms: int) -> list[str]:
     for row in path.read_text().splitlines():
         name, ms, rc = row.split("\t")
         note = ""
-        if BACKGROUND in name:
-            note = "   overlapped with the phases above"
-        elif rc != "0":
-            note = f"   FAILED (exit {rc})"
+        if BESIDE in name:
+            name = name.replace(BESIDE, "").strip()
+            note = "   beside other phases (overlapping their time)"
+        if rc != "0":
+            note += f"   FAILED (exit {rc})"
         lines.append(f"  {name:<40} {seconds(int(ms))}{note}")
     lines.append(f"  {'Total':<40} {seconds(total_ms)}")
     return lines
