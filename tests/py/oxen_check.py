@@ -3,10 +3,11 @@
 
 Reads a JSON request on stdin:
   {"host": "127.0.0.1:3000", "scheme": "http", "repo": "ns/name", "revision": "main",
-   "expect": {"remote/path": "/local/file", ...}}
-Downloads the expected paths with oxenai (one download per top-level file or folder), compares the
-bytes with the local files, lists the repository tree at that revision, and prints one JSON report
-on stdout.
+   "expect": {"remote/path": "/local/file", ...}, "download": "folders"}
+Downloads the expected paths with oxenai, compares the bytes with the local files, lists the
+repository tree at that revision, and prints one JSON report on stdout. "download" is "folders"
+(the default: one download per top-level file or folder, which oxenai fetches in parallel) or
+"files" (one download per expected file: a few samples out of a folder of 50,000).
 """
 import filecmp
 import json
@@ -40,23 +41,30 @@ def main():
                       revision=req["revision"])
     report = {"checked": 0, "mismatched": [], "missing": [], "tree": [], "log": []}
     with tempfile.TemporaryDirectory(prefix="oxen-check-") as tmp:
-        # One download per top-level file or folder (oxenai fetches folders in parallel), then
-        # compare every expected file with its local source.
-        tops = sorted({remote.split("/", 1)[0] for remote in req["expect"]})
-        failed_tops = {}
-        for i, top in enumerate(tops):
+        # Download what was asked for, then compare every expected file with its local source.
+        each_file = req.get("download", "folders") == "files"
+        if each_file:
+            units = sorted(req["expect"])
+        else:
+            units = sorted({remote.split("/", 1)[0] for remote in req["expect"]})
+        failed = {}
+        for i, unit in enumerate(units):
             dst = os.path.join(tmp, str(i))
             try:
-                repo.download(top, dst, revision=req["revision"])
+                repo.download(unit, dst, revision=req["revision"])
             except Exception as e:  # noqa: BLE001 - any failure is missing files for the report
-                failed_tops[top] = str(e)[:300]
+                failed[unit] = str(e)[:300]
         for remote, local in sorted(req["expect"].items()):
             top, _, rest = remote.partition("/")
-            if top in failed_tops:
-                report["missing"].append({"path": remote, "error": failed_tops[top]})
+            unit = remote if each_file else top
+            if unit in failed:
+                report["missing"].append({"path": remote, "error": failed[unit]})
                 continue
-            base = os.path.join(tmp, str(tops.index(top)))
+            base = os.path.join(tmp, str(units.index(unit)))
             candidates = [os.path.join(base, remote), os.path.join(base, rest or top), base]
+            if each_file:
+                # A single file downloaded into a folder keeps only its own name.
+                candidates.insert(2, os.path.join(base, remote.rsplit("/", 1)[-1]))
             got = next((c for c in candidates if os.path.isfile(c)), None)
             if got is None:
                 report["missing"].append({"path": remote, "error": "not downloaded"})

@@ -44,3 +44,18 @@ pub fn small_tree(root: &Path, count: usize, min: u64, max: u64, seed: u64) -> V
     out.sort();
     out
 }
+
+/// A temporary folder in memory (`/dev/shm`) where the system has one, else the usual one: for
+/// tests of tens of thousands of tiny files, which these machines' disk creates and deletes more
+/// slowly than the server uploads them (the 50,000-file test: 202 s on disk, 117 s in memory).
+/// Only for few bytes: the multi-GiB fixtures stay on disk.
+pub fn memory_tempdir(prefix: &str) -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    let builder = tempfile::Builder::new().prefix(prefix).to_owned();
+    if shm.is_dir()
+        && let Ok(dir) = builder.tempdir_in(shm)
+    {
+        return dir;
+    }
+    builder.tempdir().expect("temp dir")
+}

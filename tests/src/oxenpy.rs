@@ -41,8 +41,31 @@ pub struct Report {
     pub log: Vec<LogEntry>,
 }
 
-/// Downloads each `remote → local` pair with oxenai at `revision` and compares the bytes.
+/// Downloads each `remote → local` pair with oxenai at `revision` and compares the bytes. Whole
+/// top-level folders are downloaded (oxenai fetches them in parallel), so every file under them
+/// is read back.
 pub fn check(server_url: &str, repo: &str, revision: &str, expect: &[(String, PathBuf)]) -> Report {
+    check_with(server_url, repo, revision, expect, "folders")
+}
+
+/// [`check`], downloading only the expected files, each on its own: samples out of a folder too
+/// big to download in a test (50,000 files).
+pub fn check_files(
+    server_url: &str,
+    repo: &str,
+    revision: &str,
+    expect: &[(String, PathBuf)],
+) -> Report {
+    check_with(server_url, repo, revision, expect, "files")
+}
+
+fn check_with(
+    server_url: &str,
+    repo: &str,
+    revision: &str,
+    expect: &[(String, PathBuf)],
+    download: &str,
+) -> Report {
     let expect: BTreeMap<&str, &Path> = expect
         .iter()
         .map(|(remote, local)| (remote.as_str(), local.as_path()))
@@ -50,7 +73,9 @@ pub fn check(server_url: &str, repo: &str, revision: &str, expect: &[(String, Pa
     let out = run_script(
         "oxen_check.py",
         server_url,
-        serde_json::json!({ "repo": repo, "revision": revision, "expect": expect }),
+        serde_json::json!({
+            "repo": repo, "revision": revision, "expect": expect, "download": download,
+        }),
     );
     serde_json::from_slice(&out)
         .unwrap_or_else(|e| panic!("bad report ({e}): {}", String::from_utf8_lossy(&out)))

@@ -38,10 +38,21 @@ impl OxenServer {
     /// Starts a server and waits until `/api/health` answers. Panics with the server's log if it
     /// does not come up within a minute.
     pub fn start() -> OxenServer {
-        let mut dir = tempfile::Builder::new()
-            .prefix("oxdrop-server-")
-            .tempdir()
-            .expect("temp dir");
+        Self::start_in(
+            tempfile::Builder::new()
+                .prefix("oxdrop-server-")
+                .tempdir()
+                .expect("temp dir"),
+        )
+    }
+
+    /// [`OxenServer::start`] with the server's data in memory where possible: for tens of
+    /// thousands of tiny files (see [`crate::fixtures::memory_tempdir`]).
+    pub fn start_in_memory() -> OxenServer {
+        Self::start_in(crate::fixtures::memory_tempdir("oxdrop-server-"))
+    }
+
+    fn start_in(mut dir: TempDir) -> OxenServer {
         std::fs::create_dir_all(dir.path().join("sync")).expect("sync dir");
         std::fs::create_dir_all(dir.path().join("config")).expect("config dir");
         let mut last_error = String::new();
