@@ -328,6 +328,12 @@ impl Desktop {
         self.find(css).await.text().await.unwrap_or_default()
     }
 
+    /// The text of `css` as it is now, without waiting for it to appear.
+    pub async fn text_now(&self, css: &str) -> Option<String> {
+        let el = self.client.find(Locator::Css(css)).await.ok()?;
+        el.text().await.ok()
+    }
+
     /// Waits until `css` exists and its text satisfies `pred`; returns that text.
     pub async fn wait_text(
         &self,
