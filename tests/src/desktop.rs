@@ -12,6 +12,16 @@ use tempfile::TempDir;
 
 use crate::server::free_port;
 
+/// How long a window the test waits for (the app's, a native dialog, a helper's) may take to be
+/// shown: far longer than any takes on a loaded machine; past it the test fails and says so.
+pub const WINDOW_WAIT: Duration = Duration::from_secs(60);
+
+/// How long one xdotool command may run.
+const XDOTOOL_LIMIT: Duration = Duration::from_secs(60);
+
+/// How long WebDriver may take to start a session on the app.
+const SESSION_WAIT: Duration = Duration::from_secs(90);
+
 /// The app under test: `OXDROP_APP_BIN`, else the workspace's debug build.
 pub fn app_bin() -> PathBuf {
     std::env::var_os("OXDROP_APP_BIN")
@@ -122,6 +132,15 @@ fn display_taken(n: u32) -> bool {
     }
 }
 
+/// The process that holds X display `n`, from its lock file.
+fn display_owner(n: u32) -> Option<u32> {
+    std::fs::read_to_string(format!("/tmp/.X{n}-lock"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 fn start_xvfb() -> (Killed, String) {
     for n in 90..190 {
         if display_taken(n) {
@@ -154,7 +173,13 @@ fn start_xvfb() -> (Killed, String) {
                 .status()
                 .is_ok_and(|s| s.success());
             if ok {
-                return (xvfb, display);
+                // Tests start side by side: two can pick the same free number, and the X server
+                // that answers may be the other test's while ours is still failing to take the
+                // lock. Sharing a display, each would type into the other's dialogs.
+                if display_owner(n) == Some(xvfb.0.id()) {
+                    return (xvfb, display);
+                }
+                break;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -242,11 +267,13 @@ impl Desktop {
                 "tauri:options".into(),
                 json!({ "application": app, "args": launch.args }),
             );
-            let session = ClientBuilder::rustls()
-                .expect("tls")
-                .capabilities(caps)
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await;
+            let url = format!("http://127.0.0.1:{port}");
+            let mut builder = ClientBuilder::rustls().expect("tls");
+            let connect = builder.capabilities(caps).connect(&url);
+            let session = match tokio::time::timeout(SESSION_WAIT, connect).await {
+                Ok(session) => session.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("no answer within {SESSION_WAIT:?}")),
+            };
             match session {
                 Ok(client) => break (client, driver, driver_log),
                 Err(e) if attempt < 3 => {
@@ -410,26 +437,87 @@ impl Desktop {
         path
     }
 
+    /// Runs xdotool on this display and returns what it printed. Bounded: a command that waits
+    /// (`windowfocus --sync`) fails the test after a minute instead of hanging it.
     pub fn xdotool(&self, args: &[&str]) -> String {
-        let out = Command::new("xdotool")
+        let out = Command::new("timeout")
+            .args([
+                "--kill-after=5",
+                &XDOTOOL_LIMIT.as_secs().to_string(),
+                "xdotool",
+            ])
             .args(args)
             .env("DISPLAY", &self.display)
             .output()
             .expect("xdotool");
+        // timeout(1) exits 124 when it stopped the command, 137 when it had to kill it.
+        if matches!(out.status.code(), Some(124) | Some(137)) {
+            self.fail_on_screen(&format!(
+                "xdotool {args:?} did not finish within {XDOTOOL_LIMIT:?}"
+            ));
+        }
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// The id of a visible window whose title matches the regular expression `title`, once one
+    /// is shown; `None` after `timeout`.
+    pub fn wait_window(&self, title: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let ids = self.xdotool(&["search", "--onlyvisible", "--name", title]);
+            if let Some(id) = ids.lines().next() {
+                return Some(id.to_owned());
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The id of a visible window whose title matches `title`; the test fails, saying which
+    /// windows there were, when none is shown within `WINDOW_WAIT`.
+    pub fn window(&self, title: &str) -> String {
+        self.wait_window(title, WINDOW_WAIT).unwrap_or_else(|| {
+            self.fail_on_screen(&format!(
+                "no window titled /{title}/ was shown within {WINDOW_WAIT:?}"
+            ))
+        })
+    }
+
+    /// Fails the test with `what`, a screenshot of the whole X screen, the windows shown and the
+    /// end of the app's log.
+    fn fail_on_screen(&self, what: &str) -> ! {
+        let shot = self.screen_shot(&format!("failure-{}", std::process::id()));
+        let titles = Command::new("xdotool")
+            .args([
+                "search",
+                "--onlyvisible",
+                "--name",
+                ".*",
+                "getwindowname",
+                "%@",
+            ])
+            .env("DISPLAY", &self.display)
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .replace('\n', " | ")
+            })
+            .unwrap_or_default();
+        panic!(
+            "{what}\nwindows shown: {titles}\nscreen: {}\napp log (the end):\n{}",
+            shot.display(),
+            tail(&self.app_log(), 3000)
+        )
     }
 
     /// The app's process id, from its window (titled "OxDrop" while idle). Tests on one session
     /// bus tell their app's D-Bus messages (tray, dock) from other apps' by it.
     pub fn app_pid(&self) -> u32 {
-        let pid = self.xdotool(&[
-            "search",
-            "--sync",
-            "--onlyvisible",
-            "--name",
-            "^OxDrop$",
-            "getwindowpid",
-        ]);
+        let id = self.window("^OxDrop$");
+        let pid = self.xdotool(&["getwindowpid", &id]);
         pid.lines()
             .next()
             .and_then(|line| line.trim().parse().ok())
@@ -438,14 +526,7 @@ impl Desktop {
 
     /// The window's position and size on the X screen.
     pub fn window_geometry(&self, title: &str) -> (i32, i32, i32, i32) {
-        let id = self.xdotool(&[
-            "search",
-            "--sync",
-            "--onlyvisible",
-            "--name",
-            &format!("^{title}$"),
-        ]);
-        let id = id.lines().next().expect("window id").to_owned();
+        let id = self.window(&format!("^{title}$"));
         let geo = self.xdotool(&["getwindowgeometry", "--shell", &id]);
         let get = |k: &str| {
             geo.lines()
@@ -498,14 +579,7 @@ impl Desktop {
 
     /// Types `path` into the native GTK file chooser titled `title` and confirms.
     pub async fn choose_in_dialog(&self, title: &str, path: &Path, shot: Option<&str>) {
-        let id = self.xdotool(&[
-            "search",
-            "--sync",
-            "--onlyvisible",
-            "--name",
-            &format!("^{title}$"),
-        ]);
-        let id = id.lines().next().expect("dialog window").to_owned();
+        let id = self.window(&format!("^{title}$"));
         tokio::time::sleep(Duration::from_millis(800)).await;
         self.xdotool(&["windowfocus", "--sync", &id]);
         self.xdotool(&["key", "--window", &id, "ctrl+l"]);
@@ -530,14 +604,7 @@ impl Desktop {
             .stderr(Stdio::null())
             .spawn()
             .expect("python3-gi");
-        let id = self.xdotool(&[
-            "search",
-            "--sync",
-            "--onlyvisible",
-            "--name",
-            "^oxdrop-elsewhere$",
-        ]);
-        let id = id.lines().next().expect("window").to_owned();
+        let id = self.window("^oxdrop-elsewhere$");
         self.xdotool(&["windowfocus", "--sync", &id]);
         Killed(child)
     }

@@ -148,11 +148,11 @@ pub async fn add_file_with_dialog(app: &Desktop, path: &Path, shot: Option<&str>
     // GTK can read that key after the remap is undone, and the letter is lost ("notes .txt" for
     // "notes é.txt", seen in a CI rehearsal). The app then logs that the path does not exist:
     // the test's typing failed, not the app, so it types the path again (three tries in all).
+    const DIALOG: &str = "Add files to upload";
     for attempt in 1..=3 {
         let mangled_before = app.app_log().matches(MANGLED).count();
-        app.click("[data-testid=add-files]").await;
-        app.choose_in_dialog("Add files to upload", path, shot)
-            .await;
+        open_dialog(app, "[data-testid=add-files]", DIALOG).await;
+        app.choose_in_dialog(DIALOG, path, shot).await;
         let deadline = std::time::Instant::now() + LONG;
         let mut mistyped = false;
         while !mistyped && std::time::Instant::now() < deadline {
@@ -170,6 +170,21 @@ pub async fn add_file_with_dialog(app: &Desktop, path: &Path, shot: Option<&str>
     }
     app.wait_text("[data-testid=sources]", LONG, |t| t.contains(&name))
         .await;
+}
+
+/// Clicks `button` until the native dialog titled `title` is shown. A click can miss while the
+/// layout moves under the pointer (an upload starting or ending changes the list's height): then
+/// no dialog comes, and waiting for it would hang the test.
+pub async fn open_dialog(app: &Desktop, button: &str, title: &str) {
+    let title = format!("^{title}$");
+    for attempt in 1..=3 {
+        app.click(button).await;
+        if app.wait_window(&title, Duration::from_secs(20)).is_some() {
+            return;
+        }
+        eprintln!("try {attempt}: no dialog after clicking {button}; clicking again");
+    }
+    app.window(&title);
 }
 
 /// Drags `path` from the OS onto the window (a real XDND drag) and waits until the upload list

@@ -13,10 +13,15 @@ use oxdrop_tests::desktop::{Desktop, Launch, app_bin, tail};
 use oxdrop_tests::watching::remote_files;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
-use crate::steps::{BrowserRecorder, LONG, create_repo, unlabeled_controls, use_sandbox};
+use crate::steps::{
+    BrowserRecorder, LONG, create_repo, open_dialog, unlabeled_controls, use_sandbox,
+};
 
 /// Where the watch puts the folder in the repository.
 const DEST: &str = "runs";
+
+/// The native dialog of *Keep a folder uploaded…*.
+const FOLDER_DIALOG: &str = "Choose a folder to keep uploaded";
 /// How long the watch may take to upload what was written (3 s for files to settle, 2 s of
 /// quiet, the upload itself, on a busy machine).
 const UPLOADED: Duration = Duration::from_secs(120);
@@ -196,9 +201,8 @@ async fn set_up_watch(app: &Desktop, folder: &Path, repo: &str, look_around: boo
     app.click("[data-testid=show-watches]").await;
     app.find("[data-testid=watches-empty]").await;
     app.click("[data-testid=watch-new]").await;
-    app.click("[data-testid=watch-pick-folder]").await;
-    app.choose_in_dialog("Choose a folder to keep uploaded", folder, None)
-        .await;
+    open_dialog(app, "[data-testid=watch-pick-folder]", FOLDER_DIALOG).await;
+    app.choose_in_dialog(FOLDER_DIALOG, folder, None).await;
     let name = folder.file_name().unwrap().to_string_lossy().into_owned();
     app.wait_text("[data-testid=watch-picked]", LONG, |t| t.ends_with(&name))
         .await;
