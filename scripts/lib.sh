@@ -119,7 +119,7 @@ build_oxen_server() {
   fi
   root="$(dirname "$(dirname "$bin")")"
   step "Building oxen-server $OXEN_SERVER_VERSION ($profile) from the Rust package registry — once per machine, cached in $root"
-  [ "$profile" = dev ] && note "about 30-35 minutes on 2 cores" || note "about 60-75 minutes on 2 cores"
+  if [ "$profile" = dev ]; then note "30-60 minutes on 2 cores"; else note "more than an hour on 2 cores"; fi
   local zip start quiet=(-q)
   # Into a log (the background build), cargo lists each crate it compiles: that is the progress.
   [ -t 1 ] || quiet=()
@@ -138,7 +138,7 @@ build_oxen_server() {
 }
 
 # --- The tests' and the sandbox's oxen-server, built in the background -------------------------
-# A cold build takes 30-40 minutes on two cores, so scripts/run-app and scripts/test start it as a
+# A cold build takes 30-60 minutes on two cores, so scripts/run-app and scripts/test start it as a
 # detached job and carry on. One build at a time: the job holds an flock on OXEN_BUILD_LOCK for its
 # whole life, and whoever else needs the server waits on that lock (attaches) instead of starting a
 # second build. OXEN_BUILD_INFO says when it started, where its log is and how it ended.
@@ -225,12 +225,12 @@ oxen_build_progress() {
 }
 
 # Where the time of a cold build goes: "crates started:per mille of the wall time by then", from
-# cargo's --timings report of `cargo install oxen-server --version 0.65.2 --debug` on this kind of
-# machine (4,191 s, shared with other builds; 2026-11-27), simplified to within 1.5 %. Crates are
-# far from equal: the first 550 start in the first 22 % of the time; then the C++ of duckdb and
-# rocksdb (build scripts, about 52 minutes each, side by side) holds the 551st back until 95 %;
-# the oxen crates and the link take the rest.
-OXEN_BUILD_CURVE=(0:0 121:20 122:43 126:47 277:87 375:153 545:200 550:218 551:949 701:992)
+# the cold `scripts/test` run of 2026-11-28 (clang and mold, 3,468 s, nice-10 builds beside it,
+# sampled every minute). Crates are far from equal: the first 550 start in the first 30 % of the
+# time; then the C++ of duckdb and rocksdb (build scripts, side by side) holds the 551st back until
+# 91 %; the oxen crates and the link take the rest. (The curve of the g++ build before it put the
+# C++ at 22-95 %: replayed on this run, its estimate was 20-30 minutes too long.)
+OXEN_BUILD_CURVE=(0:0 121:26 122:56 126:61 277:113 375:200 452:252 545:290 550:303 551:915 615:945 701:992)
 
 # time_share CRATES: per mille of a cold build's wall time gone when that many crates have started.
 time_share() {
