@@ -193,9 +193,12 @@ start_oxen_server_build() {
   # The job inherits the locked descriptor, so the lock is held exactly as long as the job runs.
   # setsid and nohup let it outlive this script, its terminal and Ctrl-C; started from a subshell
   # that exits at once, it is nobody's child to wait for.
+  # Its session's group gets the same niceness: the kernel's autogroup scheduling (on in Debian)
+  # shares the CPU between sessions before nice counts, so nice alone would not let the app and
+  # the rest of the desktop go first.
   # shellcheck disable=SC2016  # expanded by the job's own bash
-  (setsid nohup nice -n "$niceness" bash -c 'source "$1"; oxen_server_build_job' _ "$ROOT/scripts/lib.sh" \
-    </dev/null >>"$log" 2>&1 &)
+  (setsid nohup nice -n "$niceness" bash -c 'echo "$2" >/proc/self/autogroup 2>/dev/null || true
+    source "$1"; oxen_server_build_job' _ "$ROOT/scripts/lib.sh" "$niceness" </dev/null >>"$log" 2>&1 &)
   exec {lock_fd}>&-
   note "building oxen-server $OXEN_SERVER_VERSION in the background (log: $log)"
 }
