@@ -22,6 +22,7 @@ const DEST: &str = "runs";
 
 /// The native dialog of *Keep a folder uploaded…*.
 const FOLDER_DIALOG: &str = "Choose a folder to keep uploaded";
+
 /// How long the watch may take to upload what was written (3 s for files to settle, 2 s of
 /// quiet, the upload itself, on a busy machine).
 const UPLOADED: Duration = Duration::from_secs(120);
