@@ -121,14 +121,12 @@ impl std::fmt::Debug for Desktop {
 /// Whether X display `n` is in use: its lock file names a running process. An Xvfb stopped with
 /// SIGKILL (as `Killed` stops it) leaves its lock and socket behind, and a new X server takes
 /// both over (it checks the lock's process, as this does): after a day of test runs every number
-/// would otherwise look taken.
+/// would otherwise look taken. A lock being written counts as free: `start_xvfb` then finds the
+/// display is not its own.
 fn display_taken(n: u32) -> bool {
-    match std::fs::read_to_string(format!("/tmp/.X{n}-lock")) {
-        Ok(lock) => lock
-            .trim()
-            .parse::<u32>()
-            .map_or(true, |pid| Path::new(&format!("/proc/{pid}")).exists()),
-        Err(_) => Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
+    match display_owner(n) {
+        Some(pid) => Path::new(&format!("/proc/{pid}")).exists(),
+        None => Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
     }
 }
 
@@ -440,6 +438,15 @@ impl Desktop {
     /// Runs xdotool on this display and returns what it printed. Bounded: a command that waits
     /// (`windowfocus --sync`) fails the test after a minute instead of hanging it.
     pub fn xdotool(&self, args: &[&str]) -> String {
+        self.xdotool_within_limit(args).unwrap_or_else(|| {
+            self.fail_on_screen(&format!(
+                "xdotool {args:?} did not finish within {XDOTOOL_LIMIT:?}"
+            ))
+        })
+    }
+
+    /// What xdotool printed, or `None` when it ran past `XDOTOOL_LIMIT` and was stopped.
+    fn xdotool_within_limit(&self, args: &[&str]) -> Option<String> {
         let out = Command::new("timeout")
             .args([
                 "--kill-after=5",
@@ -452,11 +459,9 @@ impl Desktop {
             .expect("xdotool");
         // timeout(1) exits 124 when it stopped the command, 137 when it had to kill it.
         if matches!(out.status.code(), Some(124) | Some(137)) {
-            self.fail_on_screen(&format!(
-                "xdotool {args:?} did not finish within {XDOTOOL_LIMIT:?}"
-            ));
+            return None;
         }
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
     /// The id of a visible window whose title matches the regular expression `title`, once one
@@ -489,8 +494,9 @@ impl Desktop {
     /// end of the app's log.
     fn fail_on_screen(&self, what: &str) -> ! {
         let shot = self.screen_shot(&format!("failure-{}", std::process::id()));
-        let titles = Command::new("xdotool")
-            .args([
+        // Not through `xdotool`, whose own failure comes here.
+        let titles = self
+            .xdotool_within_limit(&[
                 "search",
                 "--onlyvisible",
                 "--name",
@@ -498,14 +504,8 @@ impl Desktop {
                 "getwindowname",
                 "%@",
             ])
-            .env("DISPLAY", &self.display)
-            .output()
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .trim()
-                    .replace('\n', " | ")
-            })
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .replace('\n', " | ");
         panic!(
             "{what}\nwindows shown: {titles}\nscreen: {}\napp log (the end):\n{}",
             shot.display(),

@@ -156,7 +156,7 @@ async fn queue_two_uploads_pause_resume_find_them_in_history_and_survive_a_resta
     app.wait_text("[data-testid=entry-bar]", LONG, |_| true)
         .await;
     // The window title shows the percentage (waits until the window manager has it).
-    app.window_geometry("[0-9]+% .+ OxDrop");
+    app.window("^[0-9]+% .+ OxDrop$");
     app.screenshot("14-uploads").await;
 
     // Pause the first: the server is free, so the second runs; then resume the first.
