@@ -55,15 +55,12 @@ impl Drop for Installed {
 #[test]
 fn scripts_package_builds_a_deb_and_an_rpm_and_the_deb_installs_and_opens_the_window() {
     let root = oxdrop_tests::repo_root();
-    // The app binary in a folder of its own: `tauri build` writes the bundle type into the
-    // binary it bundles, in place, and target/debug/oxdrop-app is the one the e2e tests are
-    // running meanwhile. Cargo's build folder is the tests' one, so only the app and the
-    // dependencies whose features differ when it is built alone are compiled (346 s on a new
-    // machine, against 696 s for all of them).
+    // --beside-tests: the app binary in a folder of its own, since `tauri build` rewrites the
+    // binary it bundles and target/debug/oxdrop-app is the one the e2e tests are running
+    // meanwhile, but from the dependencies the tests' build compiled (346 s on a new machine,
+    // against 696 s for all of them).
     run(Command::new(root.join("scripts/package"))
-        .arg("--debug")
-        .env("CARGO_TARGET_DIR", root.join("target/package-build"))
-        .env("CARGO_BUILD_BUILD_DIR", root.join("target"))
+        .args(["--debug", "--beside-tests"])
         .current_dir(&root));
     let packages = root.join("target/packages");
     let deb = packages.join("oxdrop_0.1.0_amd64.deb");
