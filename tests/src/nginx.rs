@@ -1,7 +1,11 @@
-//! nginx in front of oxen-server, the way self-hosters add authentication: every request needs
-//! `Authorization: Bearer <key>` or gets 401. The key can be changed while running (revocation).
+//! nginx in front of oxen-server: the way self-hosters add authentication (every request needs
+//! `Authorization: Bearer <key>` or gets 401, and the key can be changed while running), and an
+//! https front with a certificate nobody trusts.
 
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,105 +17,46 @@ use crate::server::free_port;
 
 #[derive(Debug)]
 pub struct AuthProxy {
-    child: Child,
-    port: u16,
+    nginx: Nginx,
     upstream: u16,
-    dir: TempDir,
+    key: String,
 }
 
 impl AuthProxy {
     pub fn start(upstream: u16, key: &str) -> AuthProxy {
-        let dir = tempfile::Builder::new()
-            .prefix("oxdrop-nginx-")
-            .tempdir()
-            .expect("temp dir");
+        let dir = temp_dir("oxdrop-nginx-");
         let port = free_port();
-        let mut proxy = AuthProxy {
-            child: Command::new("true").spawn().expect("placeholder"),
-            port,
+        std::fs::write(conf_path(&dir), auth_conf(dir.path(), port, upstream, key))
+            .expect("nginx.conf");
+        AuthProxy {
+            nginx: Nginx::start(dir, port),
             upstream,
-            dir,
-        };
-        proxy.write_conf(key);
-        proxy.child = Command::new(nginx_bin())
-            .args(["-e", "stderr", "-c"])
-            .arg(proxy.conf_path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("nginx (run the setup script)");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = proxy.child.try_wait() {
-                panic!("nginx exited: {status}");
-            }
-            assert!(Instant::now() < deadline, "nginx did not start");
-            std::thread::sleep(Duration::from_millis(50));
+            key: key.to_owned(),
         }
-        proxy
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.nginx.port)
     }
 
-    /// Accepts only `key` from now on (nginx reloads its configuration on SIGHUP).
+    /// Accepts only `key` from now on. Returns once no worker that knew the old key is left and
+    /// the old key is refused, so the next request anyone makes sees the new one.
     pub fn set_key(&mut self, key: &str) {
-        self.write_conf(key);
-        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGHUP);
-        // The reload takes effect when the new workers are up.
-        std::thread::sleep(Duration::from_millis(700));
-    }
-
-    fn conf_path(&self) -> PathBuf {
-        self.dir.path().join("nginx.conf")
-    }
-
-    fn write_conf(&self, key: &str) {
-        let d = self.dir.path().display();
-        let user = if nix::unistd::Uid::effective().is_root() {
-            "user root root;"
-        } else {
-            ""
-        };
-        let conf = format!(
-            r#"{user}
-worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/body;
-  proxy_temp_path {d}/proxy;
-  fastcgi_temp_path {d}/fastcgi;
-  uwsgi_temp_path {d}/uwsgi;
-  scgi_temp_path {d}/scgi;
-  map $http_authorization $key_ok {{
-    "Bearer {key}" 1;
-    default 0;
-  }}
-  server {{
-    listen 127.0.0.1:{port};
-    client_max_body_size 0;
-    proxy_request_buffering off;
-    proxy_buffering off;
-    location / {{
-      if ($key_ok = 0) {{ return 401; }}
-      proxy_pass http://127.0.0.1:{upstream};
-      proxy_http_version 1.1;
-      proxy_set_header Host $host;
-      proxy_read_timeout 900s;
-      proxy_send_timeout 900s;
-    }}
-  }}
-}}
-"#,
-            port = self.port,
-            upstream = self.upstream,
+        let dir = self.nginx.dir.path();
+        std::fs::write(
+            conf_path(&self.nginx.dir),
+            auth_conf(dir, self.nginx.port, self.upstream, key),
+        )
+        .expect("nginx.conf");
+        self.nginx.reload();
+        let old = std::mem::replace(&mut self.key, key.to_owned());
+        let status = status_with_key(self.nginx.port, &old);
+        assert_eq!(
+            status,
+            Some(401),
+            "nginx still answers the old key after its reload; error.log:\n{}",
+            self.nginx.error_log()
         );
-        std::fs::write(self.conf_path(), conf).expect("nginx.conf");
     }
 }
 
@@ -119,17 +64,12 @@ http {{
 /// when a server's certificate is not trusted.
 #[derive(Debug)]
 pub struct SelfSignedTls {
-    child: Child,
-    port: u16,
-    _dir: TempDir,
+    nginx: Nginx,
 }
 
 impl SelfSignedTls {
     pub fn start(upstream: u16) -> SelfSignedTls {
-        let dir = tempfile::Builder::new()
-            .prefix("oxdrop-tls-")
-            .tempdir()
-            .expect("temp dir");
+        let dir = temp_dir("oxdrop-tls-");
         let d = dir.path();
         let made = Command::new("openssl")
             .args([
@@ -153,26 +93,9 @@ impl SelfSignedTls {
             .expect("openssl");
         assert!(made.success(), "openssl could not make a certificate");
         let port = free_port();
-        let user = if nix::unistd::Uid::effective().is_root() {
-            "user root root;"
-        } else {
-            ""
-        };
         let p = d.display();
         let conf = format!(
-            r#"{user}
-worker_processes 1;
-daemon off;
-pid {p}/nginx.pid;
-error_log {p}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {p}/body;
-  proxy_temp_path {p}/proxy;
-  fastcgi_temp_path {p}/fastcgi;
-  uwsgi_temp_path {p}/uwsgi;
-  scgi_temp_path {p}/scgi;
+            r#"{prelude}
   server {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {p}/cert.pem;
@@ -180,41 +103,216 @@ http {{
     location / {{ proxy_pass http://127.0.0.1:{upstream}; }}
   }}
 }}
-"#
+"#,
+            prelude = prelude(d),
         );
-        std::fs::write(d.join("nginx.conf"), conf).expect("conf");
-        let mut child = Command::new(nginx_bin())
-            .args(["-e", "stderr", "-c"])
-            .arg(d.join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("nginx (tls) exited: {status}");
-            }
-            assert!(Instant::now() < deadline, "nginx (tls) did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        std::fs::write(conf_path(&dir), conf).expect("nginx.conf");
         SelfSignedTls {
-            child,
-            port,
-            _dir: dir,
+            nginx: Nginx::start(dir, port),
         }
     }
 
     pub fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
+        format!("https://127.0.0.1:{}", self.nginx.port)
     }
 }
 
-impl Drop for SelfSignedTls {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// One nginx master and its workers, in a process group of their own so that none of them
+/// outlives the test (killing only the master leaves its workers serving).
+#[derive(Debug)]
+struct Nginx {
+    master: Child,
+    port: u16,
+    dir: TempDir,
+}
+
+impl Nginx {
+    /// Runs the configuration already written in `dir` and waits until `port` takes connections.
+    fn start(dir: TempDir, port: u16) -> Nginx {
+        let master = Command::new(nginx_bin())
+            .args(["-e", "stderr", "-c"])
+            .arg(conf_path(&dir))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx (run the setup script)");
+        let mut nginx = Nginx { master, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = nginx.master.try_wait() {
+                panic!("nginx exited ({status}); error.log:\n{}", nginx.error_log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not start; error.log:\n{}",
+                nginx.error_log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        nginx
     }
+
+    /// Reloads the configuration (SIGHUP) and waits until the workers started before it are gone
+    /// and a new one is up. Until then an old worker can still take a request with the old
+    /// configuration; a fixed pause was not enough on a loaded machine.
+    fn reload(&mut self) {
+        let master = self.master.id();
+        let old = workers_of(master);
+        assert!(!old.is_empty(), "nginx has no worker to replace");
+        kill(Pid::from_raw(master as i32), Signal::SIGHUP).expect("SIGHUP to nginx");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let now = workers_of(master);
+            let replaced = !now.is_empty() && now.iter().all(|w| !old.contains(w));
+            if replaced {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not replace its workers {old:?} within 60 s (now {now:?}); error.log:\n{}",
+                self.error_log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM is nginx's fast shutdown: workers stop at once instead of finishing
+        // connections a test left open.
+        let group = self.master.id();
+        let _ = kill(Pid::from_raw(group as i32), Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && !matches!(self.master.try_wait(), Ok(Some(_))) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Whatever is left of the group (a stuck master, an orphaned worker) is killed.
+        for pid in processes().filter(|p| p.group == group).map(|p| p.pid) {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        }
+        let _ = self.master.kill();
+        let _ = self.master.wait();
+    }
+}
+
+/// The living processes whose parent is `master`: nginx's workers (and its cache helpers, which
+/// these configurations do not start).
+fn workers_of(master: u32) -> Vec<u32> {
+    processes()
+        .filter(|p| p.parent == master)
+        .map(|p| p.pid)
+        .collect()
+}
+
+struct Process {
+    pid: u32,
+    parent: u32,
+    group: u32,
+}
+
+/// Every living process, read from /proc (zombies are left out: they serve nothing).
+fn processes() -> impl Iterator<Item = Process> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
+            let mut rest = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+            let state = rest.next()?;
+            let parent = rest.next()?.parse().ok()?;
+            let group = rest.next()?.parse().ok()?;
+            (state != "Z").then_some(Process { pid, parent, group })
+        })
+}
+
+/// The status nginx answers `GET /api/version` with when sent `key`, over a plain socket so the
+/// harness does not depend on the code under test.
+fn status_with_key(port: u16, key: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    write!(
+        stream,
+        "GET /api/version HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// The part both configurations share: one worker, logs and temporary files in `dir`.
+fn prelude(dir: &Path) -> String {
+    let d = dir.display();
+    // nginx run as root drops to "nobody" for its workers, who could not read a temp dir.
+    let user = if nix::unistd::Uid::effective().is_root() {
+        "user root root;"
+    } else {
+        ""
+    };
+    format!(
+        r#"{user}
+worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;"#
+    )
+}
+
+fn auth_conf(dir: &Path, port: u16, upstream: u16, key: &str) -> String {
+    format!(
+        r#"{prelude}
+  map $http_authorization $key_ok {{
+    "Bearer {key}" 1;
+    default 0;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    client_max_body_size 0;
+    proxy_request_buffering off;
+    proxy_buffering off;
+    location / {{
+      if ($key_ok = 0) {{ return 401; }}
+      proxy_pass http://127.0.0.1:{upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Host $host;
+      proxy_read_timeout 900s;
+      proxy_send_timeout 900s;
+    }}
+  }}
+}}
+"#,
+        prelude = prelude(dir),
+    )
+}
+
+fn conf_path(dir: &TempDir) -> PathBuf {
+    dir.path().join("nginx.conf")
+}
+
+fn temp_dir(prefix: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .expect("temp dir")
 }
 
 fn nginx_bin() -> PathBuf {
@@ -223,19 +321,4 @@ fn nginx_bin() -> PathBuf {
         .map(PathBuf::from)
         .find(|p| p.exists())
         .unwrap_or_else(|| PathBuf::from("nginx"))
-}
-
-impl Drop for AuthProxy {
-    fn drop(&mut self) {
-        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGQUIT);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
