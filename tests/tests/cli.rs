@@ -358,8 +358,8 @@ impl Scene {
         (root, rel, id)
     }
 
-    /// Starts `oxdrop resume <id>` with the commit's answer held back for `secs`, so that it
-    /// keeps running for that long.
+    /// Starts `oxdrop resume <id>` with the commit's answer held back for `secs`, and returns
+    /// once the commit is being held: the upload is then running, and stays so for `secs`.
     fn resume_slowly(&self, id: &str, secs: u64) -> std::process::Child {
         self.proxy.set_rules(vec![Rule::new(
             "/merge/",
@@ -367,12 +367,26 @@ impl Scene {
             0,
             Fault::Stall(Duration::from_secs(secs)),
         )]);
-        self.user
+        let held_before = self.proxy.count(&self.proxy.counters.stalls);
+        let mut child = self
+            .user
             .command(&["--server", &self.url, "resume", id])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
-            .unwrap()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.proxy.count(&self.proxy.counters.stalls) == held_before {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the resume ended ({status}) before it reached the commit");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the resume never reached the commit"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
     }
 
     /// The ids `oxdrop uploads --json` lists.
@@ -405,7 +419,6 @@ async fn a_second_resume_of_a_running_upload_refuses_and_the_first_commits_once(
     let scene = Scene::new("one-run").await;
     let (root, rel, id) = scene.interrupted_drop(20, 11, "only once");
     let first = scene.resume_slowly(&id, 8);
-    std::thread::sleep(Duration::from_secs(1));
     let second = scene.run(&["resume", &id]);
     assert_ne!(second.code, 0, "{second:?}");
     assert!(
@@ -443,7 +456,6 @@ async fn a_running_upload_is_not_listed_and_cannot_be_discarded() {
     let before = journal_files();
 
     let running = scene.resume_slowly(&id, 8);
-    std::thread::sleep(Duration::from_secs(1));
     assert!(scene.listed().is_empty(), "a running upload is not listed");
     let discard = scene.run(&["discard", &id]);
     assert_ne!(discard.code, 0, "{discard:?}");
