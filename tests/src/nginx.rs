@@ -127,7 +127,8 @@ struct Nginx {
 }
 
 impl Nginx {
-    /// Runs the configuration already written in `dir` and waits until `port` takes connections.
+    /// Runs the configuration already written in `dir` and waits until `port` takes connections
+    /// and a worker is up (the master listens before it starts its workers).
     fn start(dir: TempDir, port: u16) -> Nginx {
         let master = Command::new(nginx_bin())
             .args(["-e", "stderr", "-c"])
@@ -139,7 +140,8 @@ impl Nginx {
             .expect("nginx (run the setup script)");
         let mut nginx = Nginx { master, port, dir };
         let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let master = nginx.master.id();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() || workers_of(master).is_empty() {
             if let Ok(Some(status)) = nginx.master.try_wait() {
                 panic!("nginx exited ({status}); error.log:\n{}", nginx.error_log());
             }
