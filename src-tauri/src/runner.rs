@@ -227,11 +227,11 @@ async fn run(app: AppHandle, entry: QueuedUpload, controls: Controls) {
     lock(&runner.running).remove(&id);
     set_title(&app, None);
     let kept = upload::list_resumable(&runner.journal_dir)
-        .iter()
-        .any(|u| u.id == id);
+        .into_iter()
+        .find(|u| u.id == id);
     let ended = runner.change(|q| {
         let e = q.entry(&id)?;
-        e.finish(&result, kept);
+        e.finish(&result, kept.as_ref());
         Ok(e.clone())
     });
     match ended {

@@ -236,6 +236,18 @@ fn heavy_killed_mid_upload_then_resumed_makes_one_commit() {
 
     let listed = u.run(&["uploads"]);
     assert!(listed.stdout.contains("team/resume/main"), "{listed:?}");
+    // What is on the server already, the big file's stored parts included: some, not all.
+    let json = u.run(&["--json", "uploads"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(json.stdout.trim()).unwrap();
+    let (sent, total) = (
+        list[0]["bytes_sent"].as_u64(),
+        list[0]["bytes_total"].as_u64(),
+    );
+    assert!(
+        matches!((sent, total), (Some(s), Some(t)) if s > 0 && s < t),
+        "{json:?}"
+    );
+    assert!(listed.stdout.contains(" files sent ("), "{listed:?}");
     // The same command again offers (and takes) the resume.
     let resumed = u.run(&args);
     assert_eq!(resumed.code, 0, "{resumed:?}");

@@ -1,5 +1,6 @@
 //! Uploads interrupted outside the window: one the command line left half done (killed part way)
-//! is an entry of the app's Uploads panel, and resumes there to one commit.
+//! is an entry of the app's Uploads panel, saying how much of it is on the server, and resumes
+//! there to one commit.
 
 use oxdrop_tests::cli::CliUser;
 use oxdrop_tests::desktop::{Desktop, Launch};
@@ -38,6 +39,9 @@ async fn an_upload_the_command_line_left_interrupted_resumes_in_the_uploads_pane
     let journaled = cli.wait_for_staged(&mut child, 3);
     child.kill().unwrap();
     child.wait().unwrap();
+    // What it left on the server, as its journal says once it is dead.
+    let staged = cli.journaled().unwrap().staged.len();
+    assert!(staged >= journaled.staged.len() && staged < 40, "{staged}");
 
     let app = Desktop::launch(Launch {
         home: Some(cli.home.path().to_path_buf()),
@@ -55,6 +59,12 @@ async fn an_upload_the_command_line_left_interrupted_resumes_in_the_uploads_pane
     assert!(
         shown.contains("stopped part way"),
         "why it waits there: {shown}"
+    );
+    // What a resume will not send again.
+    let sent = app.text(&format!("{entry} [data-testid=entry-sent]")).await;
+    assert!(
+        sent.starts_with(&format!("Already on the server: {staged} of 40 files (")),
+        "{sent}"
     );
     app.screenshot("20-interrupted-by-the-command-line").await;
     app.click(&format!("{entry} [data-testid=entry-resume]"))

@@ -170,6 +170,13 @@ async fn queue_two_uploads_pause_resume_find_them_in_history_and_survive_a_resta
             ]
     })
     .await;
+    // The paused one says how much of it is on the server (its big file's stored parts).
+    app.wait_text(
+        "[data-testid=upload-entry][data-state=paused] [data-testid=entry-sent]",
+        LONG,
+        |t| t.contains(" of 1 file (") && t.contains("Resuming sends only the rest"),
+    )
+    .await;
     // The rest of the first needs no more waiting: it goes at the server's pace.
     proxy.set_rules(vec![]);
     app.click("[data-testid=upload-entry][data-state=paused] [data-testid=entry-resume]")

@@ -162,6 +162,7 @@ describe('the end of an upload by keyboard', () => {
       failed: [],
     },
     problem: null,
+    sent: null,
   };
 
   it('the current entry says it is done, waits on "Upload more", and Escape moves on', async () => {

@@ -147,8 +147,16 @@ pub fn cmd_uploads(json: bool) -> Result<Exit, Error> {
     } else {
         for u in list {
             println!(
-                "{}  {}/{}  {} of {} files sent  {} ({})",
-                u.id, u.repo, u.branch, u.files_sent, u.files_total, u.message, u.server
+                "{}  {}/{}  {} of {} files sent ({} of {})  {} ({})",
+                u.id,
+                u.repo,
+                u.branch,
+                u.files_sent,
+                u.files_total,
+                progress::human_bytes(u.bytes_sent),
+                progress::human_bytes(u.bytes_total),
+                u.message,
+                u.server
             );
         }
     }

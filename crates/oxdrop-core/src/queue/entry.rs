@@ -121,6 +121,23 @@ impl From<&UploadOutcome> for Outcome {
     }
 }
 
+/// What a paused or interrupted upload already has on the server, from its journal: a resume
+/// sends only the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SentSoFar {
+    pub files: u32,
+    pub bytes: u64,
+}
+
+impl From<&ResumableUpload> for SentSoFar {
+    fn from(u: &ResumableUpload) -> SentSoFar {
+        SentSoFar {
+            files: u.files_sent,
+            bytes: u.bytes_sent,
+        }
+    }
+}
+
 /// One upload in the list. Never holds a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct QueuedUpload {
@@ -159,6 +176,9 @@ pub struct QueuedUpload {
     pub finished_unix: Option<u64>,
     pub outcome: Option<Outcome>,
     pub problem: Option<Problem>,
+    /// Kept from its last stop (pause, interruption) until it runs again.
+    #[serde(default)]
+    pub sent: Option<SentSoFar>,
 }
 
 impl QueuedUpload {
@@ -213,6 +233,7 @@ impl QueuedUpload {
             finished_unix: None,
             outcome: None,
             problem: None,
+            sent: None,
         }
     }
 
@@ -231,6 +252,7 @@ impl QueuedUpload {
         );
         entry.created_unix = found.started_unix;
         entry.started_unix = Some(found.started_unix);
+        entry.sent = Some(SentSoFar::from(found));
         entry
     }
 
@@ -238,6 +260,7 @@ impl QueuedUpload {
         self.state = UploadState::Running;
         self.started_unix.get_or_insert_with(now_unix);
         self.problem = None;
+        self.sent = None;
     }
 
     /// Back in line after a pause or an interruption.
@@ -258,8 +281,15 @@ impl QueuedUpload {
         self.problem = Some(Problem::from(why));
     }
 
-    /// Records how a run ended. `kept`: its journal is still there, so it can be resumed.
-    pub fn finish(&mut self, result: &crate::Result<UploadOutcome>, kept: bool) {
+    /// Records how a run ended. `kept`: its journal, still there, so it can be resumed from
+    /// what it sent.
+    pub fn finish(
+        &mut self,
+        result: &crate::Result<UploadOutcome>,
+        kept: Option<&ResumableUpload>,
+    ) {
+        let journal = kept;
+        let kept = journal.is_some();
         self.state = match result {
             Ok(o) => {
                 self.outcome = Some(Outcome::from(o));
@@ -279,6 +309,9 @@ impl QueuedUpload {
         if self.state == UploadState::Paused {
             self.problem = None;
         }
+        self.sent = journal
+            .filter(|_| matches!(self.state, UploadState::Paused | UploadState::Interrupted))
+            .map(SentSoFar::from);
         if self.state.is_finished() {
             self.finished_unix = Some(now_unix());
         }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use entry::{FailedSummary, Origin, Outcome, Problem, QueuedUpload, UploadState};
+pub use entry::{FailedSummary, Origin, Outcome, Problem, QueuedUpload, SentSoFar, UploadState};
 
 use crate::client::OxenClient;
 use crate::error::{Error, ErrorCode, Result};
@@ -144,8 +144,22 @@ impl Queue {
     /// the user says. Uploads interrupted outside the list (by the command line, or before the
     /// list existed) are added, so they can be resumed or discarded here.
     pub fn after_restart(&mut self, journal_dir: &Path) {
+        let found = upload::list_resumable(journal_dir);
         self.interrupt_running();
-        self.adopt_interrupted(journal_dir);
+        self.adopt_interrupted(journal_dir, &found);
+        self.note_sent(&found);
+    }
+
+    /// What the stopped uploads among `found` (their journals) already sent, as they stand now.
+    fn note_sent(&mut self, found: &[upload::ResumableUpload]) {
+        for u in &mut self.uploads {
+            if !matches!(u.state, UploadState::Paused | UploadState::Interrupted) {
+                continue;
+            }
+            if let Some(f) = found.iter().find(|f| f.id == u.id) {
+                u.sent = Some(SentSoFar::from(f));
+            }
+        }
     }
 
     /// What was running when the app stopped is interrupted, to be resumed when the user says.
@@ -161,10 +175,10 @@ impl Queue {
         }
     }
 
-    /// Uploads interrupted outside the list (by the command line, or before the list existed)
-    /// are added to it, first.
-    pub fn adopt_interrupted(&mut self, journal_dir: &Path) {
-        for found in upload::list_resumable(journal_dir) {
+    /// Uploads interrupted outside the list (by the command line, or before the list existed),
+    /// among those `found` in `journal_dir`, are added to it, first.
+    fn adopt_interrupted(&mut self, journal_dir: &Path, found: &[upload::ResumableUpload]) {
+        for found in found {
             if self.get(&found.id).is_some() {
                 continue;
             }
@@ -174,7 +188,7 @@ impl Queue {
             let Ok(journaled) = upload::interrupted(journal_dir, &id) else {
                 continue;
             };
-            let mut entry = QueuedUpload::from_journal(&found, &journaled);
+            let mut entry = QueuedUpload::from_journal(found, &journaled);
             // Said in the list, so the user knows why it waits there.
             entry.interrupt(&Error::new(
                 ErrorCode::Cancelled,

@@ -8,7 +8,7 @@ use crate::plan::{Plan, PlanRequest};
 use crate::remote_path::RemotePath;
 use crate::repo_ref::RepoRef;
 use crate::server_url::ServerUrl;
-use crate::upload::{FailedFile, UploadOptions, UploadOutcome};
+use crate::upload::{FailedFile, ResumableUpload, UploadOptions, UploadOutcome};
 
 fn server(n: u16) -> ServerUrl {
     ServerUrl::parse(&format!("http://127.0.0.1:{n}")).unwrap()
@@ -34,6 +34,23 @@ fn plan(files: &[&str]) -> (PlanRequest, Plan) {
 fn entry(id: &str, on: u16) -> QueuedUpload {
     let (request, plan) = plan(&["Summer/a.jpg", "Summer/b.jpg"]);
     QueuedUpload::new(id, "ada", &server(on), &request, &plan, "m", Origin::Manual)
+}
+
+/// Its journal, as listed once a run stopped: `files` and `bytes` of it on the server.
+fn journaled(e: &QueuedUpload, files: u32, bytes: u64) -> ResumableUpload {
+    ResumableUpload {
+        id: e.id.clone(),
+        server: e.server.clone(),
+        user: Some("ada".into()),
+        repo: e.repo.clone(),
+        branch: e.branch.clone(),
+        message: e.message.clone(),
+        files_total: e.files,
+        files_sent: files,
+        bytes_sent: bytes,
+        bytes_total: e.bytes,
+        started_unix: 1,
+    }
 }
 
 fn ids(q: &Queue) -> Vec<&str> {
@@ -101,7 +118,9 @@ fn one_at_a_time_per_server_in_order() {
     q.entry("c").unwrap().start();
     assert!(q.next_to_start(1).is_none());
     let done = Err(Error::paused());
-    q.entry("a").unwrap().finish(&done, true);
+    let a = q.entry("a").unwrap();
+    let kept = journaled(a, 1, 5);
+    a.finish(&done, Some(&kept));
     assert_eq!(q.get("a").unwrap().state, UploadState::Paused);
     assert_eq!(q.next_to_start(1).unwrap().id, "b", "a paused upload waits");
 }
@@ -183,8 +202,13 @@ fn how_a_run_ended_decides_the_state() {
     for (result, kept, want) in cases {
         let mut e = entry("x", 1);
         e.start();
-        e.finish(&result, kept);
+        let kept = kept.then(|| journaled(&e, 1, 5));
+        e.finish(&result, kept.as_ref());
         assert_eq!(e.state, want, "{result:?}");
+        // What a resume would not send again is shown while it can be resumed.
+        let sent = matches!(want, UploadState::Paused | UploadState::Interrupted)
+            .then_some(SentSoFar { files: 1, bytes: 5 });
+        assert_eq!(e.sent, sent, "{result:?}");
         assert_eq!(e.finished_unix.is_some(), want.is_finished());
         assert_eq!(
             e.problem.is_some(),
@@ -193,10 +217,18 @@ fn how_a_run_ended_decides_the_state() {
     }
     let mut e = entry("x", 1);
     e.start();
-    e.finish(&Err(Error::paused()), true);
+    let kept = journaled(&e, 1, 5);
+    e.finish(&Err(Error::paused()), Some(&kept));
     e.requeue().unwrap();
     assert_eq!(e.state, UploadState::Queued);
+    assert_eq!(
+        e.sent,
+        Some(SentSoFar { files: 1, bytes: 5 }),
+        "kept while waiting"
+    );
     assert!(e.requeue().is_err(), "already queued");
+    e.start();
+    assert_eq!(e.sent, None, "its progress is shown while it runs");
 }
 
 #[test]
@@ -227,6 +259,11 @@ fn the_list_persists_in_order_and_a_restart_interrupts_what_ran() {
         ..UploadOptions::default()
     };
     let outside = crate::upload::prepare(&client, &request, &plan, &options).unwrap();
+    // Its one file (5 bytes) reached the server before it stopped.
+    let (_, mut journal) = crate::upload::journal::Journal::open(&journals, &outside).unwrap();
+    journal.state.staged.insert(0);
+    journal.save(true).unwrap();
+    drop(journal);
 
     // The app starts again.
     let (q, ()) = store
@@ -251,6 +288,8 @@ fn the_list_persists_in_order_and_a_restart_interrupts_what_ran() {
         "{adopted:?}"
     );
     assert_eq!(adopted.account_id, "ada@http://127.0.0.1:1");
+    assert_eq!(adopted.sent, Some(SentSoFar { files: 1, bytes: 5 }));
+    assert_eq!(a.sent, None, "no journal, nothing to say");
     assert_eq!(adopted.file_names[0].as_str(), "in/cli.txt");
     assert_eq!(store.load(), q, "what is on disk");
 
@@ -270,7 +309,7 @@ fn only_the_newest_finished_uploads_are_kept_and_they_can_be_cleared() {
     q.push(entry("waiting", 1));
     for n in 0..(FINISHED_MAX + 5) {
         let mut e = entry(&format!("f{n}"), 1);
-        e.finish(&Err(Error::cancelled()), false);
+        e.finish(&Err(Error::cancelled()), None);
         q.push(e);
     }
     q.trim_finished();

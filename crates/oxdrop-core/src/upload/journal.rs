@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::local_file::part_len;
 use crate::error::{Error, ErrorCode, Result};
 use crate::fs::{FileLock, write_atomic};
 use crate::model::Author;
@@ -102,6 +103,28 @@ pub(crate) struct StateFile {
     pub parts: BTreeMap<u32, PartsState>,
 }
 
+impl StateFile {
+    /// What is on the server so far: the files staged, and the bytes of those files and of the
+    /// parts of big files stored. A resume sends only the rest.
+    pub(crate) fn sent(&self, plan: &Plan) -> (u32, u64) {
+        let size = |i: u32| plan.files.get(i as usize).map_or(0, |f| f.size);
+        let staged: u64 = self.staged.iter().map(|&i| size(i)).sum();
+        let in_parts: u64 = self
+            .parts
+            .iter()
+            .filter(|(i, _)| !self.staged.contains(i))
+            .flat_map(|(&i, p)| {
+                // Parts count from 1; a 0 in a damaged journal counts for nothing.
+                p.parts_done
+                    .iter()
+                    .filter(|&&n| n >= 1)
+                    .map(move |&n| part_len(size(i), p.part_size, n))
+            })
+            .sum();
+        (self.staged.len() as u32, staged + in_parts)
+    }
+}
+
 /// An interrupted upload, as the UI lists it.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ResumableUpload {
@@ -113,7 +136,9 @@ pub struct ResumableUpload {
     pub branch: String,
     pub message: String,
     pub files_total: u32,
+    /// Files already staged on the server, and their bytes with those of big files' stored parts.
     pub files_sent: u32,
+    pub bytes_sent: u64,
     pub bytes_total: u64,
     /// Seconds since the epoch.
     pub started_unix: u64,
@@ -310,6 +335,7 @@ pub fn list_resumable(dir: &Path) -> Vec<ResumableUpload> {
             let id = UploadId::parse(name.strip_suffix(".plan.json")?).ok()?;
             let (plan_file, state) = peek(dir, &id).ok()?;
             let to_send: Vec<_> = plan_file.plan.to_send().collect();
+            let (files_sent, bytes_sent) = state.sent(&plan_file.plan);
             Some(ResumableUpload {
                 id: id.to_string(),
                 server: plan_file.server,
@@ -318,7 +344,8 @@ pub fn list_resumable(dir: &Path) -> Vec<ResumableUpload> {
                 branch: plan_file.plan.branch.clone(),
                 message: plan_file.message,
                 files_total: to_send.len() as u32,
-                files_sent: state.staged.len() as u32,
+                files_sent,
+                bytes_sent,
                 bytes_total: to_send.iter().map(|(_, f)| f.size).sum(),
                 started_unix: plan_file.started_unix,
             })

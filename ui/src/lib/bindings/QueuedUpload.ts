@@ -4,6 +4,7 @@ import type { Outcome } from "./Outcome";
 import type { Problem } from "./Problem";
 import type { RemotePath } from "./RemotePath";
 import type { RepoRef } from "./RepoRef";
+import type { SentSoFar } from "./SentSoFar";
 import type { ServerUrl } from "./ServerUrl";
 import type { UploadState } from "./UploadState";
 
@@ -35,4 +36,8 @@ suggested_message: boolean,
 /**
  * The branch did not exist when planned (the upload creates it), so its absence is fine.
  */
-new_branch: boolean, origin: Origin, state: UploadState, created_unix: number, started_unix: number | null, finished_unix: number | null, outcome: Outcome | null, problem: Problem | null, };
+new_branch: boolean, origin: Origin, state: UploadState, created_unix: number, started_unix: number | null, finished_unix: number | null, outcome: Outcome | null, problem: Problem | null, 
+/**
+ * Kept from its last stop (pause, interruption) until it runs again.
+ */
+sent: SentSoFar | null, };

@@ -1,7 +1,9 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { describe, expect, it, vi } from 'vitest';
 import type { Plan } from '../bindings/Plan';
+import type { QueuedUpload } from '../bindings/QueuedUpload';
 import type { UploadFlow } from '../upload.svelte';
+import EntryResult from './EntryResult.svelte';
 import NotUploaded from './NotUploaded.svelte';
 import Picker from './Picker.svelte';
 import VirtualListHarness from './VirtualListHarness.test.svelte';
@@ -125,5 +127,38 @@ describe('NotUploaded', () => {
     const note = noted.container.querySelector('[data-testid=plan-note]');
     expect(note?.textContent).toContain('line 2');
     expect(noted.container.querySelector('[data-testid=follow-links]')).toBeNull();
+  });
+});
+
+describe('EntryResult', () => {
+  const stopped = (state: QueuedUpload['state'], sent: QueuedUpload['sent']): QueuedUpload =>
+    ({
+      id: 'u1',
+      state,
+      branch: 'main',
+      files: 40,
+      bytes: 10 * 1024 * 1024,
+      outcome: null,
+      problem: null,
+      sent,
+    }) as unknown as QueuedUpload;
+  const sentLine = (upload: QueuedUpload) =>
+    render(EntryResult, { upload })
+      .container.querySelector('[data-testid=entry-sent]')
+      ?.textContent?.replace(/\s+/g, ' ')
+      .trim();
+
+  it('says what a stopped upload already has on the server', () => {
+    expect(sentLine(stopped('paused', { files: 12, bytes: 3 * 1024 * 1024 }))).toBe(
+      'Already on the server: 12 of 40 files (3.0 MB of 10.0 MB). Resuming sends only the rest.',
+    );
+  });
+
+  it('says when nothing was sent yet, and nothing once it runs again', () => {
+    expect(sentLine(stopped('interrupted', { files: 0, bytes: 0 }))).toBe(
+      'Nothing of it was kept on the server yet: resuming sends all of it.',
+    );
+    expect(sentLine(stopped('running', { files: 12, bytes: 1 }))).toBeUndefined();
+    expect(sentLine(stopped('paused', null))).toBeUndefined();
   });
 });

@@ -76,6 +76,56 @@ fn round_trips_and_lists() {
     assert!(left.is_empty(), "nothing left behind: {left:?}");
 }
 
+/// What a resume will not send again: staged files whole, and the stored parts of a big file
+/// (its last part shorter), whatever else the journal holds.
+#[test]
+fn what_was_sent_counts_staged_files_and_stored_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = UploadId::new();
+    let mut pf = plan_file(&id);
+    pf.plan = Plan::of_new_files(
+        pf.plan.repo.clone(),
+        RemotePath::root(),
+        &["a", "b", "big"],
+        0,
+    );
+    let sizes = [100, 7, 25 * 1024 + 7];
+    for (f, size) in pf.plan.files.iter_mut().zip(sizes) {
+        f.size = size;
+    }
+    // Listed only while nobody runs it: each step below closes the journal first.
+    drop(Journal::create(dir.path(), id.clone(), &pf).unwrap());
+    let listed = || list_resumable(dir.path()).remove(0);
+    let u = listed();
+    assert_eq!((u.files_sent, u.bytes_sent), (0, 0));
+
+    let (_, mut j) = Journal::open(dir.path(), &id).unwrap();
+    j.state.staged.insert(0);
+    let parts = PartsState {
+        part_size: 10 * 1024,
+        // Parts 1 and 3 (the last, 5 KiB + 7) stored; a 0 could only come from a damaged file.
+        parts_done: [0, 1, 3].into_iter().collect(),
+        ..PartsState::default()
+    };
+    j.state.parts.insert(2, parts);
+    j.save(true).unwrap();
+    drop(j);
+    let u = listed();
+    assert_eq!(
+        (u.files_sent, u.bytes_sent),
+        (1, 100 + 10 * 1024 + 5 * 1024 + 7)
+    );
+    assert_eq!((u.files_total, u.bytes_total), (3, 100 + 7 + 25 * 1024 + 7));
+
+    // Once the big file is staged, it counts whole, not twice.
+    let (_, mut j) = Journal::open(dir.path(), &id).unwrap();
+    j.state.staged.insert(2);
+    j.save(true).unwrap();
+    drop(j);
+    let u = listed();
+    assert_eq!((u.files_sent, u.bytes_sent), (2, 100 + 25 * 1024 + 7));
+}
+
 #[test]
 fn one_run_per_journal_and_a_running_one_is_not_listed() {
     let dir = tempfile::tempdir().unwrap();
