@@ -281,14 +281,13 @@ impl QueuedUpload {
         self.problem = Some(Problem::from(why));
     }
 
-    /// Records how a run ended. `kept`: its journal, still there, so it can be resumed from
-    /// what it sent.
+    /// Records how a run ended. `journal`: its journal if still there, so it can be resumed
+    /// from what it sent.
     pub fn finish(
         &mut self,
         result: &crate::Result<UploadOutcome>,
-        kept: Option<&ResumableUpload>,
+        journal: Option<&ResumableUpload>,
     ) {
-        let journal = kept;
         let kept = journal.is_some();
         self.state = match result {
             Ok(o) => {

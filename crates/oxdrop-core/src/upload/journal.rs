@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::local_file::part_len;
 use crate::error::{Error, ErrorCode, Result};
 use crate::fs::{FileLock, write_atomic};
 use crate::model::Author;
@@ -104,24 +103,13 @@ pub(crate) struct StateFile {
 }
 
 impl StateFile {
-    /// What is on the server so far: the files staged, and the bytes of those files and of the
-    /// parts of big files stored. A resume sends only the rest.
+    /// What is on the server for good: the files staged in the workspace and their bytes. A
+    /// resume sends only the rest. Parts of a big file do not count: the server keeps them in
+    /// memory, and forgets them after a minute idle or a restart.
     pub(crate) fn sent(&self, plan: &Plan) -> (u32, u64) {
         let size = |i: u32| plan.files.get(i as usize).map_or(0, |f| f.size);
-        let staged: u64 = self.staged.iter().map(|&i| size(i)).sum();
-        let in_parts: u64 = self
-            .parts
-            .iter()
-            .filter(|(i, _)| !self.staged.contains(i))
-            .flat_map(|(&i, p)| {
-                // Parts count from 1; a 0 in a damaged journal counts for nothing.
-                p.parts_done
-                    .iter()
-                    .filter(|&&n| n >= 1)
-                    .map(move |&n| part_len(size(i), p.part_size, n))
-            })
-            .sum();
-        (self.staged.len() as u32, staged + in_parts)
+        let bytes = self.staged.iter().map(|&i| size(i)).sum();
+        (self.staged.len() as u32, bytes)
     }
 }
 
@@ -136,7 +124,7 @@ pub struct ResumableUpload {
     pub branch: String,
     pub message: String,
     pub files_total: u32,
-    /// Files already staged on the server, and their bytes with those of big files' stored parts.
+    /// Files already staged on the server, and their bytes.
     pub files_sent: u32,
     pub bytes_sent: u64,
     pub bytes_total: u64,

@@ -156,7 +156,7 @@ describe('EntryResult', () => {
 
   it('says when nothing was sent yet, and nothing once it runs again', () => {
     expect(sentLine(stopped('interrupted', { files: 0, bytes: 0 }))).toBe(
-      'Nothing of it was kept on the server yet: resuming sends all of it.',
+      'None of its files is on the server yet.',
     );
     expect(sentLine(stopped('running', { files: 12, bytes: 1 }))).toBeUndefined();
     expect(sentLine(stopped('paused', null))).toBeUndefined();
