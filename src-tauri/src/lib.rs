@@ -10,6 +10,8 @@ pub mod state;
 pub mod tray;
 pub mod watches;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use oxdrop_core::accounts::{Keychain, SettingsStore};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
@@ -19,6 +21,9 @@ use crate::state::AppState;
 pub const SOURCES_CHANGED: &str = "oxdrop://sources-changed";
 /// Event sent while files are dragged over the window (payload: `bool`, hovering or not).
 pub const DRAG_HOVER: &str = "oxdrop://drag-hover";
+
+/// Whether this run already said that closing the window only hid it.
+static HIDDEN_NOTICE_SHOWN: AtomicBool = AtomicBool::new(false);
 
 pub fn run() {
     let _log_guard = init_logging();
@@ -89,10 +94,25 @@ fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
     if let WindowEvent::CloseRequested { api, .. } = event {
         // While a watch keeps a folder uploaded, closing the window only hides it: the app
         // goes on in the tray (*Open OxDrop*, or launching it again, brings it back).
-        if window.state::<watches::AppWatches>().any_active() {
+        let watches = window.state::<watches::AppWatches>();
+        if watches.any_active() {
             api.prevent_close();
             let _ = window.hide();
             tracing::info!("window hidden; watched folders keep uploading");
+            // Said once per run: a desktop may show no tray icon, and the app then seems gone.
+            if !HIDDEN_NOTICE_SHOWN.swap(true, Ordering::Relaxed) {
+                use tauri_plugin_notification::NotificationExt;
+                let (title, body) = tray::hidden_notice(&watches.list());
+                let shown = window
+                    .notification()
+                    .builder()
+                    .title(title)
+                    .body(body)
+                    .show();
+                if let Err(e) = shown {
+                    tracing::debug!(error = %e, "no notification service");
+                }
+            }
         }
         return;
     }

@@ -16,12 +16,7 @@ const MAX_LINE: usize = 70;
 
 /// The menu's line for a watch: "instrument → ada/data: 3 files waiting".
 pub fn watch_line(info: &WatchInfo) -> String {
-    let folder = info
-        .watch
-        .folder
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| info.watch.folder.display().to_string());
+    let folder = folder_name(info);
     let repo = &info.watch.destination.repo;
     let line = format!(
         "{folder} → {}/{}: {}",
@@ -46,6 +41,36 @@ pub fn menu_lines(watches: &[WatchInfo]) -> Vec<Option<String>> {
     lines.push(Some("Open OxDrop".into()));
     lines.push(Some("Quit".into()));
     lines
+}
+
+/// The notification when closing the window only hid it (a watch keeps uploading): without it,
+/// on a desktop that shows no tray icon, the app would seem to have vanished.
+pub fn hidden_notice(watches: &[WatchInfo]) -> (String, String) {
+    let active: Vec<&WatchInfo> = watches.iter().filter(|w| !w.watch.paused).collect();
+    let what = match active.as_slice() {
+        [one] => {
+            let repo = &one.watch.destination.repo;
+            format!(
+                "“{}” keeps uploading to {}/{}.",
+                folder_name(one),
+                repo.namespace,
+                repo.name
+            )
+        }
+        many => format!("{} watched folders keep uploading.", many.len()),
+    };
+    (
+        "OxDrop is still running".to_owned(),
+        format!("{what} Open OxDrop again from its icon in the tray, or by launching it."),
+    )
+}
+
+fn folder_name(info: &WatchInfo) -> String {
+    info.watch
+        .folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| info.watch.folder.display().to_string())
 }
 
 /// The indicator libraries the tray can use on Linux (what the indicator crate loads).
@@ -203,6 +228,30 @@ mod tests {
                 Some("Open OxDrop".to_owned()),
                 Some("Quit".to_owned()),
             ]
+        );
+    }
+
+    #[test]
+    fn the_notice_for_a_hidden_window_names_what_keeps_uploading() {
+        let one = [
+            info("instrument", WatchState::UpToDate, "Up to date"),
+            info("old", WatchState::Paused, "Paused"),
+        ];
+        let (title, body) = hidden_notice(&one);
+        assert_eq!(title, "OxDrop is still running");
+        assert_eq!(
+            body,
+            "“instrument” keeps uploading to ada/data. Open OxDrop again from its icon in the \
+             tray, or by launching it."
+        );
+        let two = [
+            info("instrument", WatchState::UpToDate, "Up to date"),
+            info("exports", WatchState::Waiting, "3 files waiting"),
+        ];
+        assert!(
+            hidden_notice(&two)
+                .1
+                .starts_with("2 watched folders keep uploading. Open OxDrop again")
         );
     }
 

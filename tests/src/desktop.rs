@@ -44,12 +44,58 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
+#[derive(Debug)]
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// The notifications sent on the session bus while it lives (watched with dbus-monitor): what
+/// the desktop would show. Other tests' apps may share the bus, so look for words only this
+/// test's app would say.
+#[derive(Debug)]
+pub struct Notifications {
+    log: PathBuf,
+    _dir: TempDir,
+    _monitor: Killed,
+}
+
+impl Notifications {
+    pub fn watch() -> Notifications {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("dbus-monitor.txt");
+        let monitor = Command::new("dbus-monitor")
+            .args(["--session", "interface='org.freedesktop.Notifications'"])
+            .stdout(std::fs::File::create(&log).expect("monitor log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (run the setup script)");
+        Notifications {
+            log,
+            _dir: dir,
+            _monitor: Killed(monitor),
+        }
+    }
+
+    /// Waits (at most `timeout`) until a notification holding `text` was sent; returns all the
+    /// monitor saw.
+    pub async fn wait_for(&self, text: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if seen.contains("Notify") && seen.contains(text) {
+                return seen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no notification saying {text:?}:\n{seen}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 }
 

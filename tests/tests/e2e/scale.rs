@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use oxdrop_tests::OxenServer;
-use oxdrop_tests::desktop::Desktop;
+use oxdrop_tests::desktop::{Desktop, Notifications};
 
 use crate::steps::{
     LONG, create_repo, current, drop_on_window, launch_on_sandbox, review, set_author,
@@ -72,28 +72,13 @@ async fn ten_thousand_files_stay_smooth() {
     app.screenshot("09-ten-thousand-progress").await;
     // The user switches to another program: the end of the upload is announced by a system
     // notification (watched on the session bus).
-    let monitor_log = tmp.path().join("dbus-monitor.txt");
-    let mut monitor = std::process::Command::new("dbus-monitor")
-        .args(["--session", "interface='org.freedesktop.Notifications'"])
-        .stdout(std::fs::File::create(&monitor_log).unwrap())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let notifications = Notifications::watch();
     let elsewhere = app.focus_elsewhere().await;
     wait_committed(&app, "10,000 files", Duration::from_secs(300)).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let mut seen = String::new();
-    while std::time::Instant::now() < deadline && !seen.contains("Uploaded to") {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        seen = std::fs::read_to_string(&monitor_log).unwrap_or_default();
-    }
-    let _ = monitor.kill();
-    let _ = monitor.wait();
+    let seen = notifications
+        .wait_for("Uploaded to sandbox/ten-thousand", Duration::from_secs(15))
+        .await;
     drop(elsewhere);
-    assert!(
-        seen.contains("Notify") && seen.contains("Uploaded to sandbox/ten-thousand"),
-        "no notification:\n{seen}"
-    );
     assert!(
         seen.contains("10000 files committed to sandbox/ten-thousand (main)"),
         "{seen}"

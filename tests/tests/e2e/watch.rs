@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use oxdrop_core::model::Commit;
 use oxdrop_core::{OxenClient, RepoRef};
-use oxdrop_tests::desktop::{Desktop, Launch, app_bin, tail};
+use oxdrop_tests::desktop::{Desktop, Launch, Notifications, app_bin, tail};
 use oxdrop_tests::watching::remote_files;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
 
@@ -314,9 +314,18 @@ async fn a_folder_watched_from_the_window_is_uploaded_and_keeps_uploading_with_t
     ];
     wait_tray(&app, pid, &up_to_date).await;
 
-    // The window closed: it is hidden, the app keeps running and uploads what comes next.
+    // The window closed: it is hidden, says so in a notification (a desktop may show no tray
+    // icon), and the app keeps running and uploads what comes next.
+    let notifications = Notifications::watch();
     app.close_window("OxDrop");
     wait_windows(&app, 0, "the window never went away").await;
+    let seen = notifications
+        .wait_for(
+            "keeps uploading to sandbox/watched. Open OxDrop again",
+            Duration::from_secs(15),
+        )
+        .await;
+    assert!(seen.contains("OxDrop is still running"), "{seen}");
     fixtures::write_file(&folder.join("run-002.csv"), 50_000, 73);
     let second = wait_for_commits(&app, &client, &repo, 2).await;
     assert_eq!(second.len(), 2, "{second:?}");
