@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use tempfile::TempDir;
 
@@ -186,19 +186,17 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        // SIGTERM is nginx's fast shutdown: workers stop at once instead of finishing
-        // connections a test left open.
-        let group = self.master.id();
-        let _ = kill(Pid::from_raw(group as i32), Signal::SIGTERM);
+        // SIGTERM is nginx's fast shutdown: the master stops its workers at once (instead of
+        // letting them finish connections a test left open) and exits after them.
+        let group = Pid::from_raw(self.master.id() as i32);
+        let _ = kill(group, Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline && !matches!(self.master.try_wait(), Ok(Some(_))) {
             std::thread::sleep(Duration::from_millis(20));
         }
-        // Whatever is left of the group (a stuck master, an orphaned worker) is killed.
-        for pid in processes().filter(|p| p.group == group).map(|p| p.pid) {
-            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-        }
-        let _ = self.master.kill();
+        // Whatever is left of the group (a stuck master, an orphaned worker) is killed, as
+        // `desktop::KilledGroup` does for tauri-driver.
+        let _ = killpg(group, Signal::SIGKILL);
         let _ = self.master.wait();
     }
 }
@@ -215,7 +213,6 @@ fn workers_of(master: u32) -> Vec<u32> {
 struct Process {
     pid: u32,
     parent: u32,
-    group: u32,
 }
 
 /// Every living process, read from /proc (zombies are left out: they serve nothing).
@@ -227,12 +224,11 @@ fn processes() -> impl Iterator<Item = Process> {
         .filter_map(|entry| {
             let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
+            // "pid (comm) state ppid …": comm may hold spaces and parentheses.
             let mut rest = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
             let state = rest.next()?;
             let parent = rest.next()?.parse().ok()?;
-            let group = rest.next()?.parse().ok()?;
-            (state != "Z").then_some(Process { pid, parent, group })
+            (state != "Z").then_some(Process { pid, parent })
         })
 }
 

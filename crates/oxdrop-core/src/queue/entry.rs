@@ -252,7 +252,6 @@ impl QueuedUpload {
         );
         entry.created_unix = found.started_unix;
         entry.started_unix = Some(found.started_unix);
-        entry.sent = Some(SentSoFar::from(found));
         entry
     }
 
