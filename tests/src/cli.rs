@@ -136,20 +136,10 @@ impl CliUser {
     /// Waits until the running upload's journal shows at least `staged` files on the server, and
     /// returns what it says. Panics if `child` ends first.
     pub fn wait_for_staged(&self, child: &mut Child, staged: usize) -> Journaled {
-        let started = Instant::now();
-        loop {
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "no progress journaled"
-            );
-            if let Some(j) = self.journaled().filter(|j| j.staged.len() >= staged) {
-                return j;
-            }
-            if let Some(status) = child.try_wait().expect("child") {
-                panic!("the upload ended ({status}) before {staged} files were staged");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let what = format!("{staged} files were staged");
+        wait_while_running(child, &what, || {
+            self.journaled().filter(|j| j.staged.len() >= staged)
+        })
     }
 
     /// This user's one journaled upload, if any.
@@ -193,6 +183,29 @@ pub struct Journaled {
     pub workspace_id: String,
     /// Repository paths of the files already staged in the workspace.
     pub staged: Vec<String>,
+}
+
+/// Polls `reached` until it gives a value, while the spawned `oxdrop` runs. Panics if the command
+/// ends first or two minutes go by: "the command ended before <what>".
+pub fn wait_while_running<T>(
+    child: &mut Child,
+    what: &str,
+    mut reached: impl FnMut() -> Option<T>,
+) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = reached() {
+            return value;
+        }
+        if let Some(status) = child.try_wait().expect("child") {
+            panic!("the command ended ({status}) before {what}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "still not {what} after two minutes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Waits for a spawned `oxdrop` and collects its output.

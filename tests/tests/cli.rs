@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use oxdrop_core::client::TIME_SCALE_VAR;
-use oxdrop_tests::cli::CliUser;
+use oxdrop_tests::cli::{CliUser, wait_while_running};
 use oxdrop_tests::faults::{Fault, FaultProxy, Rule};
 use oxdrop_tests::upload::pairs;
 use oxdrop_tests::{OxenServer, fixtures, oxenpy};
@@ -395,17 +395,9 @@ impl Scene {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while self.proxy.count(&self.proxy.counters.stalls) == held_before {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("the resume ended ({status}) before it reached the commit");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the resume never reached the commit"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_while_running(&mut child, "the resume reached the commit", || {
+            (self.proxy.count(&self.proxy.counters.stalls) > held_before).then_some(())
+        });
         child
     }
 
