@@ -163,7 +163,14 @@ const WINDOW_SCRIPT: &str = r#"
 setsid dbus-run-session -- /usr/bin/oxdrop-app >"$APP_LOG" 2>&1 &
 app=$!
 trap 'kill -TERM -- -$app 2>/dev/null; wait $app 2>/dev/null' EXIT
-timeout 60 xdotool search --sync --onlyvisible --name '^OxDrop$' | head -n 1 | sed 's/^/window=/'
+# Polled, as the e2e harness does: `search --sync` gives up at the first X error, which a window
+# destroyed while it looks (the app starting) can cause; one CI rehearsal failed that way.
+for _ in $(seq 120); do
+  window=$(xdotool search --onlyvisible --name '^OxDrop$' 2>>"$APP_LOG.xdotool" | head -n 1)
+  [ -n "$window" ] && echo "window=$window" && break
+  sleep 0.5
+done
+[ -n "$window" ] || { echo "xdotool said:"; tail -n 5 "$APP_LOG.xdotool"; }
 colours=0
 for _ in $(seq 60); do
   import -window root "$SHOT"
